@@ -1,0 +1,1 @@
+"""Plain typed values of the trade domain: codes, entry numbers, the canonical table schemas."""

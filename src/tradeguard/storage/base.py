@@ -1,0 +1,20 @@
+"""The one SQLAlchemy ``MetaData`` every table of the system of record belongs to.
+
+Tables live in ``storage/tables_<area>.py`` modules (foundation, risk, api, outcomes ...),
+all on this metadata; Alembic migrations under ``storage/migrations/versions`` are numbered
+``0001_foundation``, ``0002_...`` in one linear chain.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
