@@ -29,3 +29,28 @@ def version() -> None:
 
 
 # Stage commands are registered below, one line each.
+from tradeguard.storage.commands import db_app  # noqa: E402
+
+app.add_typer(db_app, name="db")
+from tradeguard.ingest.commands import ingest  # noqa: E402
+
+app.command()(ingest)
+from tradeguard.revenue.commands import duty  # noqa: E402
+
+app.command()(duty)
+from tradeguard.risk.commands import evaluate, train  # noqa: E402
+
+app.command()(train)
+app.command()(evaluate)
+from tradeguard.synth.commands import generate  # noqa: E402
+
+app.command()(generate)
+from tradeguard.decisions.commands import score  # noqa: E402
+
+app.command()(score)
+from tradeguard.risk.rules.commands import rules_app  # noqa: E402
+
+app.add_typer(rules_app, name="rules")
+from tradeguard.api.commands import serve  # noqa: E402
+
+app.command()(serve)

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the system of record; unset means the SQLite file below.",
     )
     sqlite_path: Path = Field(
-        default=Path("tradeguard.sqlite"), description="SQLite file used when database_url is unset."
+        default=Path("tradeguard.sqlite"),
+        description="SQLite file used when database_url is unset.",
     )
 
     # reference data: each file may be replaced by the user's own
@@ -33,6 +34,56 @@ class Settings(BaseSettings):
     adcvd_file: Path | None = Field(default=None, description="AD/CVD orders CSV.")
     additional_duties_file: Path | None = Field(
         default=None, description="Chapter 99 additional duties CSV."
+    )
+
+    # lanes (decisions): per-port daily capacity, thresholds, random compliance sample
+    lane_exam_capacity: int = Field(
+        default=5, ge=0, description="Default exams per port per day (targeted selections)."
+    )
+    lane_review_capacity: int = Field(
+        default=10, ge=0, description="Default document reviews per port per day."
+    )
+    lane_capacity_file: Path | None = Field(
+        default=None,
+        description="YAML or CSV of per-port capacities (port_code, exam, review, group).",
+    )
+    lane_exam_threshold: float = Field(
+        default=0.2, ge=0, le=1, description="Lowest entry score that may be sent to exam."
+    )
+    lane_review_threshold: float = Field(
+        default=0.1, ge=0, le=1, description="Lowest entry score that may be sent to review."
+    )
+    lane_audit_threshold: float = Field(
+        default=0.15, ge=0, le=1, description="Entry score above which a released entry is audited."
+    )
+    lane_random_rate: float = Field(
+        default=0.005, ge=0, le=1, description="Random compliance-measurement sample rate."
+    )
+
+    # HTTP API (tradeguard serve)
+    secret_key: str = Field(
+        default="change-me-in-production",
+        description="Key that signs portal session cookies and CSRF tokens; set it in production.",
+    )
+    token_ttl_minutes: int = Field(
+        default=480, ge=1, description="Lifetime of a bearer token issued by /api/v1/auth/token."
+    )
+    max_request_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
+    max_upload_bytes: int = Field(
+        default=5_000_000, ge=1024, description="Largest CSV/Parquet batch upload accepted."
+    )
+    page_max: int = Field(default=200, ge=1, description="Largest page size of any list route.")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins per username or IP before 429."
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="Window over which failed logins are counted."
+    )
+    bundle_dir: Path | None = Field(
+        default=None,
+        description="Scoring bundle directory the API scores with; unset uses the built-in rules.",
     )
 
     @property

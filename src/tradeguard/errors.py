@@ -34,7 +34,9 @@ class Issue:
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"field": self.field, "message": self.message}
         if self.value is not None:
-            out["value"] = self.value if isinstance(self.value, int | float | bool) else str(self.value)
+            out["value"] = (
+                self.value if isinstance(self.value, int | float | bool) else str(self.value)
+            )
         return out
 
 

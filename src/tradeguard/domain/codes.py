@@ -28,8 +28,17 @@ class Mode(StrEnum):
 
 
 # ABI mode-of-transportation codes (CATAIR record 10, positions 36-37) -> canonical mode.
-ABI_MODE = {"10": Mode.VESSEL, "11": Mode.VESSEL, "12": Mode.VESSEL, "20": Mode.RAIL,
-            "21": Mode.RAIL, "30": Mode.TRUCK, "31": Mode.TRUCK, "40": Mode.AIR, "41": Mode.AIR}
+ABI_MODE = {
+    "10": Mode.VESSEL,
+    "11": Mode.VESSEL,
+    "12": Mode.VESSEL,
+    "20": Mode.RAIL,
+    "21": Mode.RAIL,
+    "30": Mode.TRUCK,
+    "31": Mode.TRUCK,
+    "40": Mode.AIR,
+    "41": Mode.AIR,
+}
 MODE_ABI = {Mode.VESSEL: "11", Mode.RAIL: "20", Mode.TRUCK: "30", Mode.AIR: "40"}
 
 

@@ -57,7 +57,9 @@ LINES = pa.schema(
 PARTIES = pa.schema(
     [
         pa.field("party_id", pa.string(), nullable=False),  # IOR number, MID, filer code
-        pa.field("role", pa.string(), nullable=False),  # importer | manufacturer | filer | consignee
+        pa.field(
+            "role", pa.string(), nullable=False
+        ),  # importer | manufacturer | filer | consignee
         pa.field("name", pa.string(), nullable=False),
         pa.field("address", pa.string()),
         pa.field("city", pa.string()),

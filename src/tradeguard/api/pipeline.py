@@ -1,0 +1,186 @@
+"""The pipeline an accepted filing goes through, as the API drives it for one entry.
+
+The API does not validate, compute duties, score or lane by itself: it hands a one-entry batch
+to the same stage functions the batch CLI uses (``ingest.submission.validate_entry``,
+``revenue``, ``risk.score_batch`` with a frozen ``ScoringBundle``, ``decisions.assign_lanes``).
+:class:`StagePipeline` is that wiring; :class:`Pipeline` is the interface the routes see, so
+tests can substitute a small deterministic pipeline through ``create_app(pipeline=...)``.
+
+Heavy objects (reference data, the scoring bundle) are loaded once, on first use, and shared
+by every request: they are frozen values.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any, Protocol
+
+import polars as pl
+import pyarrow as pa
+
+from tradeguard.api.batcher import Batcher, score_batcher
+from tradeguard.config import Settings
+from tradeguard.decisions.policy import LanePolicy
+from tradeguard.ingest.wire import Charges, EntryCreate
+
+# The random compliance sample must be reproducible per entry, not per process: assign_lanes
+# draws from a hash of (seed, entry number), so one fixed seed gives every process the same picks.
+LANE_SEED = 20260101
+
+
+LaneItem = tuple[pa.Table, pa.Table, str, LanePolicy]  # assessments, entries, trusted, policy
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    out = pl.from_arrow(table)
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+class Pipeline(Protocol):
+    """What the API needs from the stages, for one entry at a time."""
+
+    def accept(self, entry: EntryCreate) -> tuple[Charges, dict[int, Charges]]:
+        """Validate ``entry`` in full and price it: duties and fees of the entry and of each
+        line.  Raises ``ValidationFailed`` listing every issue."""
+        ...
+
+    def charges(self, entry: EntryCreate) -> tuple[Charges, dict[int, Charges]]:
+        """Duties and fees of an entry already stored (no validation)."""
+        ...
+
+    def score(self, entries: pa.Table, lines: pa.Table, trusted: str) -> pa.Table:
+        """Line assessments per the risk contract (``score_<pti>``, ``score``, ``reasons``...)."""
+        ...
+
+    def lanes(
+        self, assessments: pa.Table, entries: pa.Table, trusted: str, policy: LanePolicy
+    ) -> dict[str, Any]:
+        """The entry's decision row (``lane``, ``score``, ``reason``, ``reason_code``...)."""
+        ...
+
+
+class StagePipeline:
+    """The real stages: reference data, revenue, the risk core and the lane decision."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._reference: Any = None
+        self._bundle: Any = None
+        self._scorer = score_batcher(self.score_many)
+        self._laner: Batcher[LaneItem, dict[str, Any]] = Batcher(
+            self.lanes_many, name="tradeguard-lane-batcher"
+        )
+
+    # Loading is lazy and once: the first request pays it, the others share the frozen values.
+    @property
+    def reference(self) -> Any:
+        if self._reference is None:
+            with self._lock:
+                if self._reference is None:
+                    from tradeguard.reference import load_reference
+
+                    self._reference = load_reference(self.settings)
+        return self._reference
+
+    @property
+    def bundle(self) -> Any:
+        if self._bundle is None:
+            with self._lock:
+                if self._bundle is None:
+                    self._bundle = _load_bundle(self.settings, self.reference)
+        return self._bundle
+
+    def warm(self) -> None:
+        """Load the reference data and the bundle now (a server start, not the first filer)."""
+        _ = self.bundle
+
+    def accept(self, entry: EntryCreate) -> tuple[Charges, dict[int, Charges]]:
+        from tradeguard.ingest.submission import accept_entry
+
+        accepted = accept_entry(entry, self.reference)
+        return accepted.charges, accepted.line_charges
+
+    def charges(self, entry: EntryCreate) -> tuple[Charges, dict[int, Charges]]:
+        from tradeguard.revenue import entry_charges
+
+        # the same date accept_entry prices on: arrival, else today
+        return entry_charges(entry, self.reference, on=entry.arrival_date)  # type: ignore[no-any-return]
+
+    def score(self, entries: pa.Table, lines: pa.Table, trusted: str) -> pa.Table:
+        # concurrent filings are scored together (see api/batcher.py)
+        return self._scorer.submit((entries, lines, trusted))
+
+    def score_many(self, entries: pa.Table, lines: pa.Table, trusted: dict[str, str]) -> pa.Table:
+        """Score the lines of several entries in one call of the risk core."""
+        from tradeguard.risk import score_batch, scoring_frame
+
+        parties = pa.table(
+            {
+                "party_id": list(trusted),
+                "role": ["importer"] * len(trusted),
+                "trusted_status": list(trusted.values()),
+            }
+        )
+        return score_batch(scoring_frame(entries, lines, parties), self.bundle)  # type: ignore[no-any-return]
+
+    def lanes(
+        self, assessments: pa.Table, entries: pa.Table, trusted: str, policy: LanePolicy
+    ) -> dict[str, Any]:
+        # concurrent filings are laned together (see api/batcher.py)
+        return self._laner.submit((assessments, entries, trusted, policy))
+
+    def lanes_many(self, items: list[LaneItem]) -> list[dict[str, Any]]:
+        """Lane several entries in one ``assign_lanes`` call; one decision row per item.
+
+        Each item carries the policy its filing read (the port's capacity left today); the
+        batch uses the newest reading of every port it touches, and ``assign_lanes`` shares
+        that capacity among the batch's entries by risk, as the batch CLI does.
+        """
+        from tradeguard.decisions import assign_lanes
+
+        ports: dict[str, Any] = {}
+        for _, _, _, pol in items:
+            ports.update(pol.ports)
+        base = items[-1][3]
+        policy = replace(base, ports=ports) if len(items) > 1 else base
+        assessments = pa.concat_tables([a for a, _, _, _ in items], promote_options="permissive")
+        ent = pl.concat(
+            [_frame(e).with_columns(pl.lit(t).alias("trusted")) for _, e, t, _ in items],
+            how="diagonal_relaxed",
+        )
+        out = assign_lanes(assessments, ent, policy, seed=LANE_SEED)
+        rows = {r["entry_number"]: r for r in out.iter_rows(named=True)}
+        return [rows[e.column("entry_number")[0].as_py()] for _, e, _, _ in items]
+
+
+# Without a trained bundle the service still targets, with the starter rules alone: points
+# become a probability 1 - exp(-points / scale); 60 points (a strong single rule) ~ 0.63.
+RULES_ONLY_SCALE = 60.0
+
+
+def _load_bundle(settings: Settings, reference: Any) -> Any:
+    """The bundle of ``Settings.bundle_dir``, or a rules-only bundle of the starter rules."""
+    from tradeguard.risk import ScoringBundle
+
+    if settings.bundle_dir is not None:
+        return ScoringBundle.load(settings.bundle_dir)
+    from tradeguard.risk.features import FeatureSpec
+    from tradeguard.risk.frame import complete
+    from tradeguard.risk.history import build_history
+    from tradeguard.risk.model import ModelSet
+    from tradeguard.risk.rules import load_starter, starter_dir
+    from tradeguard.risk.snapshot_build import snapshot_from_reference
+
+    return ScoringBundle(
+        version="starter-rules",
+        spec=FeatureSpec(),
+        models=ModelSet(feature_names=[], overall=None, rule_scale=RULES_ONLY_SCALE),
+        snapshot=snapshot_from_reference(reference),
+        # empty history: every importer looks new, which the rules may weigh
+        history=build_history(complete(pl.DataFrame()), None),
+        rules=load_starter(),
+        rules_dir=starter_dir(),
+    )

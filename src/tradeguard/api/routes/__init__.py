@@ -1,0 +1,31 @@
+"""One module per resource; ``ROUTERS`` is the list the app includes, in OpenAPI order."""
+
+from __future__ import annotations
+
+from tradeguard.api.routes import (
+    allegations,
+    audit_log,
+    auth,
+    capacity,
+    entries,
+    filings,
+    models,
+    queues,
+    rules,
+    users,
+    work,
+)
+
+ROUTERS = [
+    auth.router,
+    entries.router,
+    filings.router,
+    work.router,
+    queues.router,
+    rules.router,
+    models.router,
+    allegations.router,
+    capacity.router,
+    users.router,
+    audit_log.router,
+]

@@ -1,0 +1,462 @@
+"""The batch driver of the targeting step: files in, risk core + lanes, files out.
+
+This is the I/O side of ``tradeguard score`` (and of the throughput benchmark); the decisions
+themselves stay in the pure ``assign_lanes``.  It
+
+1. reads the lines in chunks (Parquet or CSV, one file or a directory of parts) and joins each
+   chunk to its entries and the importers' trusted status (``risk.scoring_frame``);
+2. scores each chunk with ``risk.score_batch`` and streams the line scores to
+   ``line_scores.parquet`` (or ``.csv``), keeping only a per-entry partial aggregate in memory
+   (``lanes.entry_partials``), so memory grows with entries, not lines;
+3. assigns every entry its lane once all chunks are in (capacity is per port and *day*, and a
+   day's entries may be spread over several chunks) and writes ``lanes.parquet``.
+
+Input layouts: a generator/factory directory (``lines``, ``entries`` and optionally
+``parties``, each ``<name>.parquet``, ``<name>.csv`` or a ``<name>/`` folder of parts), or a
+single file of lines that already carries the entry columns (``port_code``, ``filed_at``, ...),
+optionally with ``--entries``/``--parties`` files beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from tradeguard.decisions.lanes import HELD_BY_TARGETING as HELD
+from tradeguard.decisions.lanes import (
+    assign_entry_lanes,
+    entry_partials,
+    finish_entry_scores,
+)
+from tradeguard.decisions.policy import LanePolicy
+from tradeguard.decisions.sampling import exposure_rank
+from tradeguard.domain.codes import PTI
+from tradeguard.domain.schema import ENTRIES, LINES, PARTIES
+from tradeguard.errors import NotFound, ValidationFailed
+
+DEFAULT_CHUNK = 250_000
+_KNOWN_TYPES: dict[str, pa.DataType] = {
+    f.name: f.type for schema in (LINES, ENTRIES, PARTIES) for f in schema
+}
+_KNOWN_TYPES["trusted"] = pa.string()
+# What the per-entry aggregation reads of the scored lines.
+_PARTIAL_COLUMNS = [
+    "entry_number",
+    "line_number",
+    "score",
+    "revenue_at_risk_usd",
+    "mandatory",
+    "mandatory_reason",
+    *[f"score_{p.value}" for p in PTI],
+]
+
+
+def _csv_format() -> pads.CsvFileFormat:
+    # Codes such as HTS numbers, ports and entry types must stay strings ("01", "0805..."),
+    # and an empty cell is a missing value (a rule's "spi is null" must see it as such).
+    return pads.CsvFileFormat(
+        convert_options=pacsv.ConvertOptions(
+            column_types=_KNOWN_TYPES, strings_can_be_null=True, quoted_strings_can_be_null=True
+        )
+    )
+
+
+def find_table(directory: Path, name: str) -> Path | None:
+    """``<name>.parquet``, ``<name>.csv`` or a ``<name>/`` folder of parts in ``directory``."""
+    for candidate in (directory / f"{name}.parquet", directory / f"{name}.csv", directory / name):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def open_dataset(path: Path) -> pads.Dataset:
+    """A Parquet or CSV file, or a folder of them, as an Arrow dataset (read lazily)."""
+    if not path.exists():
+        raise NotFound(f"{path}: no such file or directory")
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    fmt = "csv" if any(p.suffix.lower() == ".csv" for p in files) else "parquet"
+    return pads.dataset(
+        [str(p) for p in files if p.suffix.lower() in (".csv", ".parquet", ".pq")],
+        format=_csv_format() if fmt == "csv" else "parquet",
+    )
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """A whole table (entries, parties): polars' own reader for Parquet, Arrow's for CSV."""
+    files = _parquet_files(path)
+    if files is not None:
+        return pl.read_parquet(files)
+    frame = pl.from_arrow(open_dataset(path).to_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+@dataclass(frozen=True)
+class ScoringInput:
+    """Where the lines come from, and the entries and parties that describe them (if any)."""
+
+    lines: Path
+    entries: Path | None = None
+    parties: Path | None = None
+
+    @classmethod
+    def resolve(
+        cls, source: Path, entries: Path | None = None, parties: Path | None = None
+    ) -> ScoringInput:
+        if source.is_dir() and (lines := find_table(source, "lines")) is not None:
+            return cls(
+                lines=lines,
+                entries=entries or find_table(source, "entries"),
+                parties=parties or find_table(source, "parties"),
+            )
+        if not source.exists():
+            raise NotFound(f"{source}: no such file or directory")
+        return cls(lines=source, entries=entries, parties=parties)
+
+
+@dataclass
+class ScoringRun:
+    """What a run wrote and measured."""
+
+    lanes: pl.DataFrame
+    n_lines: int
+    paths: dict[str, Path]
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def lines_per_second(self) -> float:
+        return self.n_lines / self.seconds if self.seconds else 0.0
+
+
+def _batches(dataset: pads.Dataset, chunk: int) -> Iterator[pa.Table]:
+    """Tables of about ``chunk`` rows (Arrow batches are regrouped: CSV blocks vary in size)."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in dataset.to_batches(batch_size=chunk):
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= chunk:
+            yield pa.Table.from_batches(pending)
+            pending, rows = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def _parquet_files(path: Path) -> list[str] | None:
+    """The Parquet files of ``path`` (a file or a folder of parts), None if it holds CSV."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    if files and all(f.suffix.lower() in (".parquet", ".pq") for f in files):
+        return [str(f) for f in files]
+    return None
+
+
+def count_lines(path: Path) -> int | None:
+    """Rows of a Parquet input from its metadata (None for CSV: unknown until read)."""
+    files = _parquet_files(path)
+    if files is None:
+        return None
+    n = pl.scan_parquet(files).select(pl.len()).collect().item()
+    return int(n)
+
+
+def read_chunks(path: Path, chunk: int) -> Iterator[pl.DataFrame]:
+    """The lines of ``path`` as polars frames of ``chunk`` rows.
+
+    Parquet is read by polars slice by slice (its reader is several times faster than
+    converting Arrow batches); CSV goes through Arrow with the canonical column types.
+    """
+    files = _parquet_files(path)
+    if files is None:
+        for table in _batches(open_dataset(path), chunk):
+            frame = pl.from_arrow(table)
+            assert isinstance(frame, pl.DataFrame)
+            yield frame
+        return
+    lazy = pl.scan_parquet(files)
+    total = int(lazy.select(pl.len()).collect().item())
+    for offset in range(0, total, chunk):
+        yield lazy.slice(offset, chunk).collect()
+
+
+def _importer_status(parties: pl.DataFrame) -> pl.DataFrame:
+    return (
+        parties.filter(pl.col("role") == "importer")
+        .select(pl.col("party_id").alias("importer_id"), pl.col("trusted_status"))
+        .unique("importer_id", keep="last")
+    )
+
+
+_ENTRY_COLUMNS = [f.name for f in ENTRIES] + ["trusted_status", "trusted"]
+
+
+def _prepare(
+    chunk: pl.DataFrame, entries: pl.DataFrame | None, status: pl.DataFrame | None
+) -> pl.DataFrame:
+    """The scoring frame of a chunk: lines + entry columns + the importer's trusted status.
+
+    The same join as ``risk.scoring_frame``, kept in polars (the core accepts polars frames),
+    which saves two Arrow conversions of every chunk.
+    """
+    frame = chunk
+    if entries is not None:
+        keep = [c for c in entries.columns if c in _ENTRY_COLUMNS and c not in chunk.columns]
+        frame = chunk.join(
+            entries.select(["entry_number", *keep]),
+            on="entry_number",
+            how="left",
+            maintain_order="left",
+        )
+    has_status = "trusted_status" in frame.columns or "trusted" in frame.columns
+    if status is not None and not has_status and "importer_id" in frame.columns:
+        frame = frame.join(status, on="importer_id", how="left", maintain_order="left")
+    return frame
+
+
+def _entry_context(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per entry: port, filing time and trusted status, from a scoring frame chunk."""
+    missing = [c for c in ("port_code", "filed_at") if c not in frame.columns]
+    if missing:
+        raise ValidationFailed(
+            f"the lines carry no {' or '.join(missing)}: give --entries FILE or a directory "
+            "with entries"
+        )
+    cols = ("entry_number", "port_code", "filed_at", "trusted_status", "trusted")
+    return frame.select([c for c in cols if c in frame.columns]).unique(
+        "entry_number", keep="first"
+    )
+
+
+def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter | pacsv.CSVWriter:
+    if path.suffix == ".csv":
+        return pacsv.CSVWriter(str(path), schema)
+    # Dictionary-encode only what repeats; statistics are of no use on scores and cost time.
+    return pq.ParquetWriter(
+        str(path),
+        schema,
+        compression="lz4",
+        use_dictionary=["entry_number", "bundle_version", "mandatory_reason"],
+        write_statistics=["entry_number", "line_number"],
+    )
+
+
+def _write_frame(frame: pl.DataFrame, path: Path) -> None:
+    if path.suffix == ".csv":
+        frame.write_csv(path)
+    else:
+        frame.write_parquet(path, compression="zstd")
+
+
+def score_files(
+    source: ScoringInput,
+    out_dir: Path,
+    bundle: Any,
+    policy: LanePolicy,
+    *,
+    seed: int,
+    chunk_size: int = DEFAULT_CHUNK,
+    fmt: str = "parquet",
+    on_chunk: Callable[[int], None] | None = None,
+    decided_at: datetime | None = None,
+) -> ScoringRun:
+    """Score every line of ``source``, assign lanes, write ``line_scores``, ``lanes`` and
+    ``line_reasons`` to ``out_dir``.
+
+    Two passes over the lines: the first scores every line without model explanations; once
+    the lanes are known, the second re-reads only the lines of the entries held for exam or
+    review (about 2-10% of them) and explains them (rules hit and TreeSHAP contributions),
+    writing ``line_reasons`` and naming the top reason in each held entry's lane reason.  So
+    explanation costs in proportion to what officers will open, not to the file.
+
+    ``bundle`` is a ``risk.ScoringBundle``; ``on_chunk(rows)`` is called after each chunk (the
+    progress bar).  Returns the lanes frame, the line count, the paths and the timings.
+    """
+    from tradeguard.risk.score import score_batch
+
+    if fmt not in ("parquet", "csv"):
+        raise ValidationFailed(f"unknown output format {fmt!r}: use parquet or csv")
+    started = time.perf_counter()
+    timings = {
+        "read_prepare": 0.0,
+        "score_batch": 0.0,
+        "write_lines": 0.0,
+        "lanes": 0.0,
+        "explain": 0.0,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "line_scores": out_dir / f"line_scores.{fmt}",
+        "lanes": out_dir / f"lanes.{fmt}",
+        "line_reasons": out_dir / f"line_reasons.{fmt}",
+    }
+
+    t = time.perf_counter()
+    entries = read_table(source.entries) if source.entries else None
+    status = _importer_status(read_table(source.parties)) if source.parties else None
+    if (
+        entries is not None
+        and status is not None
+        and not {"trusted", "trusted_status"} & set(entries.columns)
+    ):
+        # one join per run instead of one per chunk
+        entries = entries.join(status, on="importer_id", how="left")
+    timings["read_prepare"] += time.perf_counter() - t
+
+    counts = {"explained_lines": 0}
+    writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+    partials: list[pl.DataFrame] = []
+    contexts: list[pl.DataFrame] = []
+    candidates: list[pl.DataFrame] = []
+    n_lines = 0
+    try:
+        t = time.perf_counter()
+        for chunk in read_chunks(source.lines, chunk_size):
+            frame = _prepare(chunk, entries, status)
+            if entries is None:
+                contexts.append(_entry_context(frame))
+            timings["read_prepare"] += time.perf_counter() - t
+
+            t = time.perf_counter()
+            scored = score_batch(frame, bundle, explain=False)
+            timings["score_batch"] += time.perf_counter() - t
+
+            t = time.perf_counter()
+            if writer is None:
+                writer = _writer(paths["line_scores"], scored.schema)
+            writer.write_table(scored)
+            timings["write_lines"] += time.perf_counter() - t
+
+            t = time.perf_counter()
+            keys = pl.from_arrow(scored.select(_PARTIAL_COLUMNS))
+            assert isinstance(keys, pl.DataFrame)
+            # the sampling strata's exposure, aggregated in the same pass (same row order)
+            keys = keys.with_columns(frame.select(exposure_rank(frame.columns)).to_series())
+            partials.append(entry_partials(keys))
+            # Lines that may need explaining once lanes are known (see ``explain``): the
+            # mandatory ones and those at or above the review threshold; a few percent.
+            mandatory = keys["mandatory"].fill_null(False)
+            maybe = mandatory | (keys["score"] >= policy.review_threshold)
+            candidates.append(
+                frame.with_columns(
+                    mandatory.alias("_mandatory"), keys["score"].alias("_score")
+                ).filter(maybe)
+            )
+            n_lines += frame.height
+            timings["lanes"] += time.perf_counter() - t
+            if on_chunk is not None:
+                on_chunk(frame.height)
+            t = time.perf_counter()
+    finally:
+        if writer is not None:
+            writer.close()
+    if not partials:
+        raise ValidationFailed(f"{source.lines}: no lines to score")
+
+    def explain(held: pl.DataFrame) -> pl.DataFrame:
+        """Pass two: explain the candidate lines of the held entries, write line_reasons."""
+        t0 = time.perf_counter()
+        # Of the candidate lines of each held entry, explain its best line (what sent it) and
+        # its mandatory lines (TreeSHAP costs ~40 predictions a line; officers open the rest
+        # on request through the API, which explains a whole entry).
+        lines = (
+            pl.concat(candidates, how="vertical_relaxed")
+            .filter(pl.col("entry_number").is_in(held["entry_number"].implode()))
+            .filter(
+                pl.col("_mandatory")
+                | (pl.col("_score") == pl.col("_score").max().over("entry_number"))
+            )
+            .unique(["entry_number", "line_number"], keep="first")
+            .drop("_mandatory", "_score")
+        )
+        counts["explained_lines"] = lines.height
+        out = pl.from_arrow(score_batch(lines, bundle, explain=True))
+        assert isinstance(out, pl.DataFrame)
+        _write_frame(
+            out.select("entry_number", "line_number", "score", "reasons"), paths["line_reasons"]
+        )
+        timings["explain"] += time.perf_counter() - t0
+        return entry_partials(out).select("entry_number", "top_line", "top_reason")
+
+    t = time.perf_counter()
+    scores = finish_entry_scores(pl.concat(partials, how="vertical_relaxed"))
+    context = entries if entries is not None else pl.concat(contexts).unique("entry_number")
+    if entries is not None and status is not None and "trusted_status" not in context.columns:
+        context = context.join(status, on="importer_id", how="left")
+    lanes = assign_entry_lanes(
+        scores,
+        context,
+        policy,
+        seed=seed,
+        decided_at=decided_at or datetime.now(UTC).replace(tzinfo=None),
+        explain=explain,
+    )
+    _write_frame(lanes, paths["lanes"])
+    timings["lanes"] += time.perf_counter() - t - timings["explain"]
+    return ScoringRun(
+        lanes=lanes,
+        n_lines=n_lines,
+        paths=paths,
+        seconds=time.perf_counter() - started,
+        timings=timings,
+        counts=counts | {"held_entries": int(lanes["reason_code"].is_in(HELD).sum())},
+    )
+
+
+# Rules-only scoring: rule points become a probability as 1 - exp(-points / scale).  With 100,
+# one heavy rule (80 points) gives 0.55 (exam threshold 0.5), a 35-point rule 0.30 (review).
+RULES_ONLY_SCALE = 100.0
+
+
+def rules_only_bundle(rules_dir: Path | None = None) -> Any:
+    """A scoring bundle without a learned model: the targeting rules alone.
+
+    Used by ``tradeguard score`` when no ``--model`` is given (before any outcome has been
+    learned, or to see what the rules alone select).  The model part of every score is 0, so
+    the score is ``1 - exp(-rule points / RULES_ONLY_SCALE)`` per issue and overall, mandatory
+    holds work as usual, and revenue at risk is 0 (nothing was learned about losses).  Rules:
+    ``rules_dir``, else the packaged starter set; the reference snapshot is the packaged U.S.
+    reference data (AD/CVD scopes for ``adcvd_case_missing``).
+    """
+    import hashlib
+
+    from tradeguard.risk.bundle import ScoringBundle
+    from tradeguard.risk.features import FeatureSpec
+    from tradeguard.risk.frame import complete
+    from tradeguard.risk.history import build_history
+    from tradeguard.risk.model import ModelSet
+    from tradeguard.risk.rules.loader import load_rules, starter_dir
+    from tradeguard.risk.snapshot_build import snapshot_from_reference
+
+    path = rules_dir or starter_dir()
+    rules = load_rules(path)
+    digest = hashlib.sha256()
+    files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
+    for f in files:
+        digest.update(f.read_bytes())
+    spec = FeatureSpec()
+    return ScoringBundle(
+        version=f"rules-only-{digest.hexdigest()[:10]}",
+        spec=spec,
+        models=ModelSet(feature_names=spec.names, overall=None, rule_scale=RULES_ONLY_SCALE),
+        snapshot=snapshot_from_reference(),
+        # empty but complete history tables (no outcome known): history features are 0
+        history=build_history(
+            complete(pl.DataFrame({"entry_number": []}, {"entry_number": pl.String})), None
+        ),
+        rules=rules,
+        rules_dir=path,
+        info={"kind": "rules-only", "rule_scale": RULES_ONLY_SCALE},
+    )

@@ -1,0 +1,209 @@
+"""Which rate of duty applies to each line: General, Special under a valid SPI claim, or Column 2.
+
+Vectorized over a polars frame of lines (one row per line, ``_row`` its position).  An SPI
+claim earns the Special rate only when (1) the line's Special rate lists the SPI, (2) the
+origin is one of the program's countries, and (3) the program is in force on the date; a
+failed claim falls back to the General rate and records why in ``problem_spi``.  Goods of a
+Column 2 country (Cuba, North Korea, Russia, Belarus) pay the Column 2 rate whatever they
+claim.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tradeguard.reference import COLUMN2_COUNTRIES, Reference, unit_factor
+
+__all__ = ["resolve_rates", "quantity_in", "SPI_ALIASES"]
+
+# A GSP claim "A" is earned where the Special rate lists A, A* (some beneficiaries excluded)
+# or A+ (least-developed beneficiaries only); the program table decides which origins qualify
+# for each marking.  Likewise CBERA "E" and "E*".
+SPI_ALIASES: dict[str, list[str]] = {"A": ["A", "A*", "A+"], "E": ["E", "E*"]}
+
+_RATE_PARTS = ("text", "ad_valorem", "specific", "unit", "supported")
+
+
+def quantity_in(df: pl.DataFrame, want: str, out: str) -> pl.DataFrame:
+    """Add column ``out``: the line's quantity expressed in the unit named by column ``want``.
+
+    Looks at ``quantity1/unit1`` then ``quantity2/unit2``; grams and tonnes convert to kg.
+    Null when neither quantity is in (or convertible to) the wanted unit.
+    """
+    pairs = (
+        pl.concat(
+            [
+                df.select(have=pl.col("unit1"), want=pl.col(want)),
+                df.select(have=pl.col("unit2"), want=pl.col(want)),
+            ]
+        )
+        .drop_nulls()
+        .unique()
+    )
+    factors = pl.DataFrame(
+        {
+            "have": pairs["have"],
+            "want": pairs["want"],
+            "factor": [unit_factor(h, w) for h, w in pairs.iter_rows()],
+        },
+        schema={"have": pl.String, "want": pl.String, "factor": pl.Float64},
+    )
+    f1 = factors.rename({"have": "unit1", "want": want, "factor": "_f1"})
+    f2 = factors.rename({"have": "unit2", "want": want, "factor": "_f2"})
+    return (
+        df.join(f1, on=["unit1", want], how="left", maintain_order="left")
+        .join(f2, on=["unit2", want], how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce(
+                pl.col("quantity1") * pl.col("_f1"), pl.col("quantity2") * pl.col("_f2")
+            ).alias(out)
+        )
+        .drop("_f1", "_f2")
+    )
+
+
+def _spi_claims(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    """Per claiming row: the Special rate it earns (if any) and why a claim fails."""
+    claims = df.filter(pl.col("spi").is_not_null()).select("_row", "hts10", "origin", "date", "spi")
+    alias = pl.DataFrame(
+        {"spi": list(SPI_ALIASES), "listed": list(SPI_ALIASES.values())},
+        schema={"spi": pl.String, "listed": pl.List(pl.String)},
+    )
+    cand = (
+        claims.join(alias, on="spi", how="left")
+        .with_columns(listed=pl.coalesce("listed", pl.concat_list("spi")))
+        .explode("listed")
+    )
+    special = ref.hts.special.rename({"spi": "listed"})
+    # candidates stay in claim order, so the first match per row is the preferred marking
+    matched = cand.join(special, on=["hts10", "listed"], how="inner", maintain_order="left").unique(
+        "_row", keep="first", maintain_order=True
+    )
+    elig = ref.spi.eligibility
+    origin_ok = (
+        matched.select("_row", "listed", "origin")
+        .join(elig.rename({"spi": "listed", "origin": "eligible_origin"}), on="listed")
+        .filter(
+            (pl.col("eligible_origin") == pl.col("origin")) | (pl.col("eligible_origin") == "*")
+        )
+        .select("_row", origin_ok=pl.lit(True))
+        .unique("_row")
+    )
+    programs = ref.spi.frame.select(
+        listed="spi",
+        program="program",
+        in_force_from="in_force_from",
+        in_force_to="in_force_to",
+        eligible=pl.col("countries").list.head(12).list.join(",")
+        + pl.when(pl.col("countries").list.len() > 12).then(pl.lit(",...")).otherwise(pl.lit("")),
+    )
+    out = (
+        claims.join(
+            matched.select(
+                "_row", "listed", *[c for c in special.columns if c not in ("hts10", "listed")]
+            ),
+            on="_row",
+            how="left",
+        )
+        .join(origin_ok, on="_row", how="left")
+        .with_columns(listed=pl.coalesce("listed", "spi"))
+        .join(programs, on="listed", how="left")
+    )
+    # the line's SPI list is needed only to explain a claim the line does not list
+    out = out.with_columns(_need=pl.when(pl.col("text").is_null()).then("hts10")).join(
+        ref.hts.lines.select(_need="hts10", special_spi="special_spi"), on="_need", how="left"
+    )
+    known = pl.col("program").is_not_null()
+    on_list = pl.col("text").is_not_null()
+    in_force = (pl.col("in_force_from").is_null() | (pl.col("in_force_from") <= pl.col("date"))) & (
+        pl.col("in_force_to").is_null() | (pl.col("date") <= pl.col("in_force_to"))
+    )
+    col2 = pl.col("origin").is_in(list(COLUMN2_COUNTRIES))
+    problem = (
+        pl.when(~known & ~on_list)
+        .then(pl.format("unknown SPI {}", "spi"))
+        .when(~on_list)
+        .then(
+            pl.format(
+                "SPI {} is not eligible for HTS {}: its Special rate lists {}",
+                "spi",
+                pl.format(
+                    "{}.{}.{}",
+                    pl.col("hts10").str.slice(0, 4),
+                    pl.col("hts10").str.slice(4, 2),
+                    pl.col("hts10").str.slice(6),
+                ),
+                pl.when(pl.col("special_spi").list.len() > 0)
+                .then(pl.col("special_spi").list.join(","))
+                .otherwise(pl.lit("no program")),
+            )
+        )
+        .when(pl.col("origin_ok").is_null())
+        .then(
+            pl.format(
+                "SPI {} ({}) is not available to goods of {}; eligible origins: {}",
+                "listed",
+                "program",
+                "origin",
+                "eligible",
+            )
+        )
+        .when(~in_force)
+        .then(
+            pl.format(
+                "SPI {} ({}) is not in force on {} (in force {} to {})",
+                "listed",
+                "program",
+                "date",
+                pl.col("in_force_from").cast(pl.String).fill_null("-"),
+                pl.col("in_force_to").cast(pl.String).fill_null("-"),
+            )
+        )
+        .when(col2)
+        .then(
+            pl.format("goods of {} pay the Column 2 rate; SPI {} does not apply", "origin", "spi")
+        )
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    return out.select(
+        "_row",
+        spi_ok=problem.is_null(),
+        problem_spi=problem,
+        **{f"special_{k}": pl.col(k) for k in _RATE_PARTS},
+    )
+
+
+def resolve_rates(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    """Add ``rate_column`` (general/special/column2/null) and ``rate_*`` columns to ``df``.
+
+    ``df`` needs ``_row, hts10, origin, date, spi``.  Also adds ``hts_known`` and
+    ``problem_spi``.  Unknown HTS numbers get null rates.
+    """
+    lines = ref.hts.lines.select(
+        "hts10", *[f"{p}_{k}" for p in ("general", "column2") for k in _RATE_PARTS]
+    )
+    df = df.join(lines, on="hts10", how="left", maintain_order="left")
+    claims = _spi_claims(df, ref)
+    df = df.join(claims, on="_row", how="left", maintain_order="left")
+    known = pl.col("general_text").is_not_null()
+    col2 = pl.col("origin").is_in(list(COLUMN2_COUNTRIES))
+    use = (
+        pl.when(~known)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(col2)
+        .then(pl.lit("column2"))
+        .when(pl.col("spi_ok").fill_null(False))
+        .then(pl.lit("special"))
+        .otherwise(pl.lit("general"))
+    )
+    df = df.with_columns(hts_known=known, rate_column=use)
+    pick = {
+        f"rate_{k}": pl.when(pl.col("rate_column") == "column2")
+        .then(pl.col(f"column2_{k}"))
+        .when(pl.col("rate_column") == "special")
+        .then(pl.col(f"special_{k}"))
+        .otherwise(pl.col(f"general_{k}"))
+        for k in _RATE_PARTS
+    }
+    drop = [f"{p}_{k}" for p in ("general", "column2", "special") for k in _RATE_PARTS]
+    return df.with_columns(**pick).drop(drop + ["spi_ok"])

@@ -1,0 +1,225 @@
+"""The population behind the trade: importer entities, their IOR records, filers, manufacturers.
+
+An *entity* is a real-world importer; a *party* is a record in the system (an IOR number with a
+name and address).  Most entities have one party.  Name changers, violators who re-register
+after a penalty, have two: the old IOR until their switch date, a new one (new number, varied
+name, another address, first seen at the switch) after it.  ``party_truth`` records the link.
+
+Sizes are heavy-tailed and come in two tiers (see ``calibration``): the top ~0.4% of
+importers share about half of the entries, the long tail the rest, with weights taken from
+quantiles (deterministic in rank, randomly assigned to ids) so that the concentration holds at
+every scale, not only on lucky draws.  Trusted partners (CTPAT, CTPAT Trade Compliance) are a
+few percent of importers, concentrated among the largest; violators (5%) are spread over all
+sizes, fewer among the largest and among trusted partners, more among new importers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from tradeguard.synth import calibration as cal
+from tradeguard.synth import names
+
+VIOLATION_TYPES = tuple(cal.VIOLATION_MIX)
+
+
+@dataclass(frozen=True)
+class Population:
+    """Importer entities (one row each, column ``entity``), filers and manufacturer pools.
+
+    Names, addresses and MIDs are not stored: :meth:`importers` and :meth:`manufacturers`
+    compute them for the ids a window uses (they are hashes of the seed's salt and the id).
+    """
+
+    entities: pl.DataFrame
+    filers: pl.DataFrame  # filer_code, name, address, city, state, postal_code, weight
+    mfr_offset: dict[str, int]  # first manufacturer index of each country's pool
+    mfr_count: dict[str, int]
+    salt: int
+
+    def xinjiang(self, mfr: np.ndarray) -> np.ndarray:
+        """Whether each manufacturer sits in Xinjiang (1.5% of the Chinese pool)."""
+        lo, n = self.mfr_offset["CN"], self.mfr_count["CN"]
+        in_cn = (mfr >= lo) & (mfr < lo + n)
+        return in_cn & (names.hashed(mfr, self.salt, 20) % np.uint64(1000) < np.uint64(15))
+
+    def xinjiang_pool(self) -> np.ndarray:
+        lo, n = self.mfr_offset["CN"], self.mfr_count["CN"]
+        pool = np.arange(lo, lo + n)
+        out: np.ndarray = pool[self.xinjiang(pool)]
+        return out
+
+    def manufacturers(self, mfr: np.ndarray) -> pl.DataFrame:
+        """Country, name, address, city, MID and Xinjiang flag of manufacturers ``mfr``."""
+        keys = list(self.mfr_offset)
+        starts = np.array([self.mfr_offset[k] for k in keys])
+        country = np.array(keys)[np.searchsorted(starts, mfr, side="right") - 1]
+        xj = self.xinjiang(mfr)
+        frame = names.manufacturer_frame(
+            mfr, country, xj, self.salt, cal.CITIES, cal.XINJIANG_CITIES
+        )
+        return frame.with_columns(mfr=pl.Series(mfr), xinjiang=pl.Series(xj))
+
+    def importers(self, entity: np.ndarray) -> pl.DataFrame:
+        """IOR, name and address of entities, plus the new record of name changers."""
+        rows = self.entities[entity]
+        new_id = rows["new_id"].to_numpy()
+        name = names.company_names(entity, self.salt)
+        changed = new_id >= 0
+        new_name = names.name_variants(name, entity, self.salt)
+        new_addr = names.us_addresses(np.where(changed, new_id, entity), self.salt)
+        return (
+            rows.with_columns(ior=names.ior_numbers(entity), name=name)
+            .hstack(names.us_addresses(entity, self.salt))
+            .with_columns(
+                new_ior=pl.when(pl.Series(changed)).then(names.ior_numbers(np.maximum(new_id, 0))),
+                new_name=pl.when(pl.Series(changed)).then(new_name),
+                new_address=new_addr["address"],
+                new_city=new_addr["city"],
+                new_state=new_addr["state"],
+                new_postal_code=new_addr["postal_code"],
+            )
+        )
+
+
+def _pareto_weights(n: int, alpha: float) -> np.ndarray:
+    """Activity weights by rank (rank 0 the largest) from Pareto quantiles."""
+    q = (np.arange(n) + 0.5) / n
+    return q ** (-1.0 / alpha)
+
+
+def importer_weights(n: int) -> tuple[np.ndarray, int]:
+    """Entry weights by rank for ``n`` importers (summing to 1) and the size of the top tier."""
+    k = max(1, round(n * cal.TOP_IMPORTER_SHARE))
+    qt = (np.arange(k) + 0.5) / k
+    top = (qt + 0.05) ** -cal.TOP_ZIPF_BETA
+    rest = _pareto_weights(n - k, cal.REST_PARETO_ALPHA)
+    weights: np.ndarray = np.concatenate(
+        [top / top.sum() * cal.TOP_ENTRY_SHARE, rest / rest.sum() * (1 - cal.TOP_ENTRY_SHARE)]
+    )
+    return weights, k
+
+
+def build_population(
+    rng: np.random.Generator, scale: float, start: dt.date, days: int
+) -> Population:
+    """Draw the importer universe, filers and manufacturers for ``scale`` (1 = U.S. size)."""
+    n = max(200, round(cal.IMPORTERS * scale))
+    rank = rng.permutation(n)  # rank of entity i; ids carry no size information
+    by_rank, k_top = importer_weights(n)
+    weight = by_rank[rank]
+    top = rank < k_top
+    mid_tier = (rank < round(n * 0.04)) & ~top
+
+    # Trusted partners: a few percent of importers, concentrated among the largest.
+    p_trusted = np.where(top, 0.6, np.where(mid_tier, 0.12, 0.015))
+    trusted = rng.random(n) < p_trusted
+    tc = trusted & (rng.random(n) < np.where(top, 0.45, 0.2))
+    status = np.where(tc, "ctpat_tc", np.where(trusted, "ctpat", "none"))
+
+    # First seen: most importers are years old; a slice is new (the last 90 days).
+    age_days = np.minimum(rng.exponential(8 * 365, n), 30 * 365).astype(np.int64) + 90
+    age_days = np.where(top, np.maximum(age_days, 5 * 365), age_days)
+    new = (rng.random(n) < cal.NEW_IMPORTER_SHARE) & ~top & ~trusted
+    age_days = np.where(new, rng.integers(0, 90, n), age_days)
+    start_ord = start.toordinal()
+    first_seen = start_ord - age_days
+    trusted_since = np.where(trusted, first_seen + rng.integers(365, 4 * 365, n), 0)
+    trusted_since = np.minimum(trusted_since, start_ord - 30)
+    trusted_verified = np.where(trusted, start_ord - rng.integers(30, 3 * 365, n), 0)
+    trusted_verified = np.maximum(trusted_verified, trusted_since)
+
+    # Behaviour: a few entities run a persistent scheme; trusted ones rarely, small ones more.
+    p_violator = cal.VIOLATOR_SHARE * np.where(top, 0.5, 1.0) * np.where(trusted, 0.25, 1.0)
+    p_violator = p_violator * np.where(new, 2.0, 1.0)
+    violator = rng.random(n) < p_violator
+    risk = np.exp(rng.normal(0.0, 0.4, n))
+    risk = np.where(violator, cal.VIOLATOR_RISK * np.exp(rng.normal(0.0, 0.5, n)), risk)
+    risk = risk * np.where(new, cal.NEW_IMPORTER_RISK, 1.0)
+    risk = risk * np.where(trusted, cal.TRUSTED_RISK, 1.0)
+    mix = np.array(list(cal.VIOLATION_MIX.values()), dtype=float)
+    scheme = rng.choice(len(mix), n, p=mix / mix.sum())
+
+    u = rng.random(n)
+    changer = violator & ~trusted & (u < cal.NAME_CHANGER_SHARE_OF_VIOLATORS)
+    shopper = violator & ~changer & (u > 1 - cal.PORT_SHOPPER_SHARE_OF_VIOLATORS)
+    switch = np.where(changer, start_ord + rng.integers(-365, days + 1, n), 0)
+    kind = np.where(
+        changer,
+        "name_changer",
+        np.where(shopper, "port_shopper", np.where(violator, "violator", "honest")),
+    )
+
+    origins = np.array(list(cal.COUNTRIES))
+    entry_share = np.array([v[1] for v in cal.COUNTRIES.values()])
+    primary = rng.choice(len(origins), n, p=entry_share / entry_share.sum())
+
+    n_filers = max(20, round(cal.FILERS * scale))
+    filer_w = _pareto_weights(n_filers, 1.3)
+    filer_of = rng.choice(n_filers, n, p=filer_w / filer_w.sum())
+
+    ids = np.arange(n)
+    # Name changers' new records get ids after the universe (their new IOR numbers).
+    new_id = np.where(changer, n + np.cumsum(changer) - 1, -1)
+    entities = pl.DataFrame(
+        {
+            "entity": ids,
+            "weight": weight,
+            "rank": rank,
+            "top": top,
+            "first_seen": first_seen,
+            "trusted_status": status,
+            "trusted_since": trusted_since,
+            "trusted_verified": trusted_verified,
+            "new": new,
+            "risk": risk,
+            "kind": kind,
+            "scheme": scheme,
+            "switch": switch,
+            "new_id": new_id,
+            "primary_origin": origins[primary],
+            "filer": filer_of,
+        }
+    )
+    salt = int(rng.integers(0, 2**31))
+    filers = _filers(rng, n_filers, filer_w, salt)
+    offsets, counts = _manufacturer_pools(n)
+    return Population(entities, filers, offsets, counts, salt)
+
+
+def _filers(rng: np.random.Generator, n: int, weight: np.ndarray, salt: int) -> pl.DataFrame:
+    """Customs brokers with distinct 3-character filer codes (a letter, then letters/digits)."""
+    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+    codes = rng.choice(26 * 36 * 36, n, replace=False)
+    code = (
+        pl.Series(alphabet[codes // (36 * 36)])
+        + pl.Series(alphabet[codes // 36 % 36])
+        + pl.Series(alphabet[codes % 36])
+    )
+    keys = np.arange(n) + 50_000_000  # apart from importer ids
+    base = names.company_names(keys, salt).str.replace(r" \S+$", "")
+    return pl.DataFrame(
+        {
+            "filer": np.arange(n),
+            "filer_code": code,
+            "name": base + " Customs Brokers Inc",
+            "weight": weight,
+        }
+    ).hstack(names.us_addresses(keys, salt))
+
+
+def _manufacturer_pools(n_importers: int) -> tuple[dict[str, int], dict[str, int]]:
+    """First index and size of each country's manufacturer pool (by its share of entries)."""
+    total = max(len(cal.COUNTRIES) * 5, round(n_importers * cal.MANUFACTURERS_PER_IMPORTER))
+    share = np.array([v[1] for v in cal.COUNTRIES.values()])
+    counts = np.maximum(5, np.round(total * share / share.sum())).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    keys = list(cal.COUNTRIES)
+    return (
+        {k: int(o) for k, o in zip(keys, offsets, strict=True)},
+        {k: int(c) for k, c in zip(keys, counts, strict=True)},
+    )

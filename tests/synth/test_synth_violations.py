@@ -1,0 +1,106 @@
+"""Planted violations: every priority trade issue, its truth, its revenue loss, drift, evaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from tradeguard.domain.codes import VIOLATION_PTI, Violation
+from tradeguard.synth import calibration as cal
+from tradeguard.synth.generator import GenerationResult, generate
+from tradeguard.synth.violations import REVENUE_TYPES
+
+
+def _frames(result: GenerationResult) -> dict[str, pl.DataFrame]:
+    return {k: pl.DataFrame(pl.from_arrow(v)) for k, v in result.tables.items()}
+
+
+@pytest.fixture(scope="module")
+def dense() -> dict[str, pl.DataFrame]:
+    """A day with violations made common and every kind equally likely (a small sample)."""
+    with pytest.MonkeyPatch.context() as mp:  # undone at once: other fixtures stay calibrated
+        mp.setattr(cal, "VIOLATING_ENTRY_SHARE", 0.4)
+        mp.setattr(cal, "VIOLATION_MIX", dict.fromkeys(cal.VIOLATION_MIX, 10.0))
+        return _frames(generate(days=1, seed=5, scale=0.01, start=dt.date(2026, 7, 1)))
+
+
+def test_every_violation_type_is_planted_with_its_pti(dense: dict[str, pl.DataFrame]) -> None:
+    truth = dense["truth"].filter(pl.col("violation").is_not_null())
+    assert set(truth["violation"].unique().to_list()) == {v.value for v in Violation}
+    expected = {v.value: VIOLATION_PTI[v].value for v in Violation}
+    for violation, pti in truth.select("violation", "pti").unique().iter_rows():
+        assert expected[violation] == pti
+
+
+def test_revenue_violations_lose_revenue(dense: dict[str, pl.DataFrame]) -> None:
+    truth = dense["truth"].filter(pl.col("violation").is_in(list(REVENUE_TYPES)))
+    share = truth.group_by("violation").agg((pl.col("revenue_loss_usd") > 0).mean().alias("p"))
+    for violation, p in share.iter_rows():
+        assert p >= 0.8, violation
+
+
+def test_declared_facts_differ_from_the_truth_as_each_scheme_says(
+    dense: dict[str, pl.DataFrame],
+) -> None:
+    joined = dense["lines"].join(dense["truth"], on=["entry_number", "line_number"])
+
+    def of(v: str) -> pl.DataFrame:
+        return joined.filter(pl.col("violation") == v)
+
+    under = of("undervaluation")
+    assert (under["value_usd"] < under["true_value_usd"]).all()
+    mis = of("misclassification")
+    assert (mis["hts"] != mis["true_hts"]).all()
+    assert (mis["hts"].str.slice(0, 4) == mis["true_hts"].str.slice(0, 4)).all()  # same heading
+    false = of("false_origin")
+    assert (false["true_origin"] == "CN").all() and (false["origin"] != "CN").all()
+    assert false["origin"].is_in(list(cal.TRANSSHIP_BEFORE)).all()
+    evasion = of("adcvd_evasion")
+    assert evasion["adcvd_cases"].is_null().all()
+    fta = of("fta_ineligible")
+    assert fta["spi"].is_not_null().all()
+    textile = of("textile_origin")
+    assert textile["hts"].str.slice(0, 2).is_in(["61", "62", "63"]).all()
+    assert (textile["true_origin"] == "CN").all()
+    honest = joined.filter(pl.col("violation").is_null())
+    assert (honest["hts"] == honest["true_hts"]).all()
+    assert (honest["origin"] == honest["true_origin"]).all()
+    assert (honest["value_usd"] == honest["true_value_usd"]).all()
+
+
+def test_transshipment_moves_to_other_countries_after_the_drift_date(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cal, "VIOLATING_ENTRY_SHARE", 0.4)
+    monkeypatch.setattr(cal, "VIOLATION_MIX", {**cal.VIOLATION_MIX, "false_origin": 200})
+    shares = []
+    for start in (cal.DRIFT_DATE - dt.timedelta(days=30), cal.DRIFT_DATE + dt.timedelta(days=32)):
+        f = _frames(generate(days=1, seed=2, scale=0.005, start=start))
+        lines = f["lines"].join(f["truth"], on=["entry_number", "line_number"])
+        false = lines.filter(pl.col("violation") == "false_origin")
+        assert false.height > 30
+        shares.append((false["origin"] == "VN").mean())
+    assert shares[0] > 0.45 > 0.3 > shares[1]
+
+
+def test_name_changers_reappear_under_a_new_ior(frames: dict[str, pl.DataFrame]) -> None:
+    pt, parties = frames["party_truth"], frames["parties"]
+    importers = pt.join(parties.filter(pl.col("role") == "importer"), on="party_id")
+    changers = importers.filter(pl.col("kind") == "name_changer")
+    per_entity = changers.group_by("entity_id").agg(pl.col("name"), pl.col("address"), n=pl.len())
+    assert per_entity.height > 0 and (per_entity["n"] == 2).all()
+    for names, addresses in zip(per_entity["name"], per_entity["address"], strict=True):
+        assert names[0] != names[1] and addresses[0] != addresses[1]
+    honest = importers.filter(pl.col("kind") == "honest")
+    assert honest["entity_id"].n_unique() == honest.height
+
+
+def test_every_pti_is_planted_at_the_calibrated_rate_on_a_larger_sample() -> None:
+    """A business week at 5% of U.S. volume (~21,000 entries), no knob turned."""
+    result = generate(days=5, seed=9, scale=0.05, start=dt.date(2026, 7, 6))
+    truth = pl.DataFrame(pl.from_arrow(result.tables["truth"]))
+    counts = dict(truth.group_by("pti").len().drop_nulls().iter_rows())
+    assert set(counts) == {VIOLATION_PTI[v].value for v in Violation}
+    assert 0.015 <= result.summary["violating_entry_share"] <= 0.025
