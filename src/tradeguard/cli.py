@@ -6,6 +6,8 @@ the function body, so ``tradeguard --help`` stays fast.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(
@@ -54,3 +56,25 @@ app.add_typer(rules_app, name="rules")
 from tradeguard.api.commands import serve  # noqa: E402
 
 app.command()(serve)
+
+
+@app.command()
+def demo(
+    directory: Path = typer.Option(
+        Path("demo-data"), "--dir", help="Where the demo keeps its data."
+    ),
+    days: int = typer.Option(42, min=3, help="Days of synthetic trade, ending today."),
+    scale: float = typer.Option(
+        0.02, min=0.001, max=1.0, help="Share of U.S. volumes to generate."
+    ),
+    seed: int = typer.Option(7, help="Seed of the synthetic trade."),
+    serve: bool = typer.Option(True, help="Serve the portal at the end (--no-serve to stop)."),
+    host: str = typer.Option("127.0.0.1", help="Address the portal binds to."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port the portal listens on."),
+) -> None:
+    """The main job: generate trade, load it, train, score, lane, and serve the portal."""
+    from tradeguard.demo import DemoPlan, run_demo
+
+    run_demo(
+        DemoPlan(directory, days=days, scale=scale, seed=seed), serve=serve, host=host, port=port
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -31,7 +32,6 @@ def ingest(
     skipped, the same key with other content is rejected, and every rejected row goes to the
     reject file with all its reasons."""
     from rich.console import Console
-    from rich.table import Table
 
     from tradeguard.errors import TradeguardError
     from tradeguard.ingest.loader import ingest as run_ingest
@@ -45,13 +45,7 @@ def ingest(
     except TradeguardError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
-    table = Table(title=f"ingest into {describe(database_url)}")
-    for col in ("table", "read", "loaded", "skipped", "rejected"):
-        table.add_column(col, justify="left" if col == "table" else "right")
-    for name, c in summary.tables.items():
-        if c.read:
-            table.add_row(name, f"{c.read:,}", f"{c.loaded:,}", f"{c.skipped:,}", f"{c.rejected:,}")
-    console.print(table)
+    console.print(summary_table(summary, f"ingest into {describe(database_url)}"))
     lines = summary.tables["lines"].read
     console.print(
         f"{len(summary.files)} file{'s' if len(summary.files) != 1 else ''} "
@@ -65,3 +59,16 @@ def ingest(
         console.print(
             f"[yellow]{summary.rejected:,} rejected rows written to {summary.rejects_path}"
         )
+
+
+def summary_table(summary: Any, title: str) -> Any:
+    """A Rich table of an ``IngestSummary``: rows read, loaded, skipped, rejected per table."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("table", "read", "loaded", "skipped", "rejected"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for name, c in summary.tables.items():
+        if c.read:
+            table.add_row(name, f"{c.read:,}", f"{c.loaded:,}", f"{c.skipped:,}", f"{c.rejected:,}")
+    return table
