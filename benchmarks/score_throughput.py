@@ -154,7 +154,8 @@ def machine() -> dict[str, Any]:
 
 
 def bare_model_seconds(data: Path, bundle: Any) -> tuple[float, float]:
-    """(all boosters, overall booster) predict time on the same rows' feature matrix."""
+    """(all boosters, overall booster) predict time on the same rows' feature matrix (one
+    matrix of all rows, C-contiguous float32: what ``score_batch`` hands LightGBM)."""
     from tradeguard.risk.features import model_matrix
     from tradeguard.risk.frame import scoring_frame
     from tradeguard.risk.model import NUM_THREADS
@@ -203,8 +204,11 @@ def main() -> None:
 
     source = ScoringInput.resolve(data)
     runs = []
+    cpu: list[float] = []  # process CPU seconds per run (all threads): robust to other load
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):
+            c0 = time.process_time()
             run = score_files(
                 source,
                 Path(tmp) / f"run{i}",
@@ -213,6 +217,7 @@ def main() -> None:
                 seed=2026,
                 chunk_size=args.chunk_size,
             )
+            cpu.append(time.process_time() - c0)
             runs.append(run)
             _log(
                 f"run {i + 1}: {run.seconds:.2f} s, {run.lines_per_second:,.0f} lines/s, "
@@ -241,6 +246,8 @@ def main() -> None:
                 "explained_lines": runs[0].counts.get("explained_lines"),
                 "stages_seconds": stages,
                 "bundle_load_seconds": round(load_s, 3),
+                "cpu_seconds": round(statistics.median(cpu), 3),
+                "loadavg_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
                 "machine": machine(),
             }
         )

@@ -34,6 +34,9 @@ def version() -> None:
 from tradeguard.storage.commands import db_app  # noqa: E402
 
 app.add_typer(db_app, name="db")
+from tradeguard.entities.commands import entities_app  # noqa: E402
+
+app.add_typer(entities_app, name="entities")
 from tradeguard.ingest.commands import ingest  # noqa: E402
 
 app.command()(ingest)
@@ -53,9 +56,19 @@ app.command()(score)
 from tradeguard.risk.rules.commands import rules_app  # noqa: E402
 
 app.add_typer(rules_app, name="rules")
+from tradeguard.outcomes.commands import liquidate, models_app, retrain, rule_stats  # noqa: E402
+
+app.command()(retrain)
+app.command()(liquidate)
+app.command("rule-stats")(rule_stats)
+app.add_typer(models_app, name="models")
 from tradeguard.api.commands import serve  # noqa: E402
 
 app.command()(serve)
+from tradeguard.analytics.commands import report, warehouse_app  # noqa: E402
+
+app.add_typer(warehouse_app, name="warehouse")
+app.command()(report)
 
 
 @app.command()

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     ports_file: Path | None = Field(default=None, description="Ports of entry CSV.")
     spi_file: Path | None = Field(default=None, description="SPI programs CSV.")
     fees_file: Path | None = Field(default=None, description="Fees by fiscal year CSV.")
+    fees_carry_forward: bool = Field(
+        default=True,
+        description=(
+            "When a fiscal year's MPF/HMF values are not loaded yet, price with the latest "
+            "earlier loaded year's values and flag the result provisional; false refuses."
+        ),
+    )
     adcvd_file: Path | None = Field(default=None, description="AD/CVD orders CSV.")
     additional_duties_file: Path | None = Field(
         default=None, description="Chapter 99 additional duties CSV."
@@ -84,6 +91,18 @@ class Settings(BaseSettings):
     bundle_dir: Path | None = Field(
         default=None,
         description="Scoring bundle directory the API scores with; unset uses the built-in rules.",
+    )
+
+    rule_review_min_inspections: int = Field(
+        default=30,
+        ge=1,
+        description="Inspected entries a rule needs before its yield can flag it for review.",
+    )
+    rule_review_min_yield: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Yield (findings per inspected entry) below which a rule is flagged.",
     )
 
     @property

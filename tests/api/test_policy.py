@@ -54,6 +54,11 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/models/{model_id}/promote"): {T},
     ("POST", "/allegations"): {T, SU},
     ("GET", "/allegations"): {T, SU, P},
+    ("GET", "/leads"): {T, SU},
+    ("GET", "/leads/{lead_id}"): {T, SU},
+    ("POST", "/leads/{lead_id}/rule"): {T},
+    ("POST", "/leads/{lead_id}/referral"): {T},
+    ("POST", "/leads/{lead_id}/watch"): {T},
     ("GET", "/capacity"): {SU, T},
     ("PUT", "/capacity/{port_code}"): {SU},
     ("POST", "/users"): {AD},
@@ -62,6 +67,16 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/audit"): {SU, AD},
     ("POST", "/abi"): {F},
     ("POST", "/entries/batch"): {F},
+    # outcomes (issue 5): enforcement, penalty cases, rule statistics, retraining
+    ("POST", "/entries/{entry_number}/seizures"): {OF, SU},
+    ("POST", "/entries/{entry_number}/referrals"): {OF, S, A},
+    ("GET", "/entries/{entry_number}/enforcement"): {OF, S, A, P, SU},
+    ("POST", "/penalty-cases"): {P},
+    ("GET", "/penalty-cases"): {P, A, SU},
+    ("GET", "/penalty-cases/{case_id}"): {P, A, SU},
+    ("POST", "/penalty-cases/{case_id}/status"): {P},
+    ("GET", "/rule-statistics"): {T, SU},
+    ("POST", "/models/retrain"): {T},
 }
 PATH_VALUES = {
     "entry_number": "ZZZ-0000001-1",
@@ -69,6 +84,8 @@ PATH_VALUES = {
     "model_id": "no-such-model",
     "port_code": "2704",
     "user_id": "999999",
+    "lead_id": "999999",
+    "case_id": "999999",
 }
 
 

@@ -132,3 +132,28 @@ def test_bad_mode_is_a_usage_error() -> None:
 def test_help() -> None:
     result = runner.invoke(app, ["duty", "--help"])
     assert result.exit_code == 0 and "--adcvd-case" in result.output
+
+
+FY2027 = ["duty", "--hts", "6109.10.0012", "--origin", "VN", "--value", "20000"]
+FY2027 += ["--date", "2026-11-22"]  # fiscal year 2027: the packaged fees.csv has no values
+
+
+def test_unloaded_fee_year_carried_forward_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRADEGUARD_FEES_CARRY_FORWARD", raising=False)
+    result = runner.invoke(app, [*FY2027, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["fee_year"], out["fee_provisional"]) == (2026, True)
+    assert "fiscal year 2027" in out["fee_notice"] and out["mpf"] == 69.28
+    table = runner.invoke(app, FY2027)
+    assert table.exit_code == 0 and "PROVISIONAL" in table.stdout
+    assert "warning: MPF/HMF are provisional" in table.stderr
+
+
+def test_unloaded_fee_year_refused_when_carry_forward_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRADEGUARD_FEES_CARRY_FORWARD", "false")
+    result = runner.invoke(app, FY2027)
+    assert result.exit_code == 2
+    assert "fiscal year 2027" in result.stderr and "TRADEGUARD_FEES_CARRY_FORWARD" in result.stderr

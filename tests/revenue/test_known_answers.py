@@ -130,4 +130,15 @@ def test_unloaded_fiscal_year_is_refused(bare_ref: Reference) -> None:
             [LineInput(hts="6109.10.0012", origin="VN", value_usd=1)],
             bare_ref,
             date=dt.date(2026, 10, 1),
+            carry_forward_fees=False,
         )
+
+
+def test_unloaded_fiscal_year_carried_forward_is_provisional(bare_ref: Reference) -> None:
+    line = LineInput(hts="6109.10.0012", origin="VN", value_usd=20_000)
+    got = price_entry([line], bare_ref, date=dt.date(2026, 10, 1), carry_forward_fees=True)
+    assert (got.fee_year, got.fee_provisional) == (2026, True)
+    assert got.fee_notice is not None and "fiscal year 2027" in got.fee_notice
+    assert got.mpf == 69.28  # 0.3464% of 20,000 within FY2026's 33.58..651.50
+    own = price_entry([line], bare_ref, date=dt.date(2026, 9, 30), carry_forward_fees=True)
+    assert (own.fee_year, own.fee_provisional, own.fee_notice) == (2026, False, None)

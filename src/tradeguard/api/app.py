@@ -120,6 +120,9 @@ def create_app(
         PREFIX,
         BodyLimit(api, settings.max_request_bytes, settings.max_upload_bytes),  # type: ignore[arg-type]
     )
+    from tradeguard.web.app import mount_portal  # the officer portal at /
+
+    mount_portal(root, settings)
     return root
 
 

@@ -13,10 +13,16 @@ The order matters:
    goes out only after it commits.  A concurrent duplicate loses the primary-key race and is
    answered from the winner's record.
 
-Port capacity is read from the day's committed decisions when a filing starts; concurrent
-filings laned in one batch share what is left (``StagePipeline`` batches them), but batches in
-flight at the same moment each see the same reading, so under load a port may exceed its
-daily capacity by at most one selection per concurrent batch: capacity is a soft target.
+Steps 3 and 4 run for a whole micro-batch of concurrent new filings at once when the
+pipeline offers batch stages (:mod:`tradeguard.api.filing_batch`: one engine call per stage,
+one transaction); replacements and the fallback of a failed batch take :func:`file_one`.
+
+Port capacity is read from the day's committed decisions inside the transaction that stores
+the lanes.  A micro-batch shares what is left among its entries and batches of one process
+are filed one after another, so they do not double-book; filings taking the one-entry path at
+the same moment, or other worker processes, may each see the same reading, so a port may
+exceed its daily capacity by at most one selection per such concurrent transaction: capacity
+is a soft target.
 """
 
 from __future__ import annotations
@@ -157,8 +163,12 @@ def file_entry(
     """File one entry (see the module docstring); the filer's view of the stored result.
 
     ``priced`` is the result of ``pipeline.accept(entry)`` when the caller validated already
-    (an ABI transmission or an upload is validated whole before any of it is stored).
+    (an ABI transmission or an upload is validated whole before any of it is stored).  New
+    filings through the real stages are filed in micro-batches with the concurrent others
+    (:mod:`tradeguard.api.filing_batch`); replacements one at a time.
     """
+    from tradeguard.api.filing_batch import FilingItem, batch_filer, batchable
+
     authorise(principal, entry)
     digest = content_hash(entry)
     number = entry.entry_number
@@ -167,6 +177,29 @@ def file_entry(
         if replayed is not None:
             return Filed(replayed, created=False)
         trusted = _trusted(conn, entry.importer_id)
+    if not replace and batchable(pipeline):
+        item = FilingItem(principal, entry, digest, trusted, priced)
+        return batch_filer(db, pipeline, policy).file(item)  # type: ignore[no-any-return]
+    return file_one(
+        db, pipeline, policy, principal, entry, digest, trusted, priced, replace=replace
+    )
+
+
+def file_one(
+    db: Database,
+    pipeline: Pipeline,
+    policy: LanePolicy,
+    principal: Principal,
+    entry: EntryCreate,
+    digest: str,
+    trusted: str,
+    priced: tuple[Charges, dict[int, Charges]] | None,
+    *,
+    replace: bool = False,
+) -> Filed:
+    """The one-entry path after the checks of :func:`file_entry`: price (unless ``priced``),
+    score, then lane and store in one transaction."""
+    number = entry.entry_number
     entry_charges, line_charges = priced or pipeline.accept(entry)
     now = utcnow()
     ent_tbl, line_tbl = to_tables(entry, filed_at=now)

@@ -6,6 +6,11 @@ to the same stage functions the batch CLI uses (``ingest.submission.validate_ent
 :class:`StagePipeline` is that wiring; :class:`Pipeline` is the interface the routes see, so
 tests can substitute a small deterministic pipeline through ``create_app(pipeline=...)``.
 
+The batch methods of :class:`StagePipeline` (``accept_many``, ``score_many``, ``lanes_many``)
+serve whole micro-batches: new filings are gathered and filed together by
+:mod:`tradeguard.api.filing_batch` (one engine call per stage and one transaction per batch);
+the one-entry methods batch concurrent callers through :mod:`tradeguard.api.batcher`.
+
 Heavy objects (reference data, the scoring bundle) are loaded once, on first use, and shared
 by every request: they are frozen values.
 """
@@ -69,6 +74,9 @@ class StagePipeline:
         self._lock = threading.RLock()
         self._reference: Any = None
         self._bundle: Any = None
+        self._acceptor: Batcher[EntryCreate, Any] = Batcher(
+            self.accept_many, name="tradeguard-accept-batcher"
+        )
         self._scorer = score_batcher(self.score_many)
         self._laner: Batcher[LaneItem, dict[str, Any]] = Batcher(
             self.lanes_many, name="tradeguard-lane-batcher"
@@ -98,10 +106,20 @@ class StagePipeline:
         _ = self.bundle
 
     def accept(self, entry: EntryCreate) -> tuple[Charges, dict[int, Charges]]:
-        from tradeguard.ingest.submission import accept_entry
+        # concurrent filings are validated and priced together (see api/batcher.py)
+        from tradeguard.errors import ValidationFailed
 
-        accepted = accept_entry(entry, self.reference)
+        accepted = self._acceptor.submit(entry)
+        if isinstance(accepted, ValidationFailed):
+            raise accepted
         return accepted.charges, accepted.line_charges
+
+    def accept_many(self, entries: list[EntryCreate]) -> list[Any]:
+        """Validate and price several filings in one call of the revenue engine; per filing,
+        its ``Accepted`` or the ``ValidationFailed`` refusing it alone."""
+        from tradeguard.ingest.submission import accept_entries
+
+        return accept_entries(entries, self.reference)
 
     def charges(self, entry: EntryCreate) -> tuple[Charges, dict[int, Charges]]:
         from tradeguard.revenue import entry_charges
@@ -147,9 +165,13 @@ class StagePipeline:
         base = items[-1][3]
         policy = replace(base, ports=ports) if len(items) > 1 else base
         assessments = pa.concat_tables([a for a, _, _, _ in items], promote_options="permissive")
-        ent = pl.concat(
-            [_frame(e).with_columns(pl.lit(t).alias("trusted")) for _, e, t, _ in items],
-            how="diagonal_relaxed",
+        # one conversion of the whole batch (a frame per entry costs more than the lanes)
+        ent = _frame(
+            pa.concat_tables([e for _, e, _, _ in items], promote_options="permissive")
+        ).with_columns(
+            trusted=pl.Series(
+                [t for _, e, t, _ in items for _ in range(e.num_rows)], dtype=pl.String
+            )
         )
         out = assign_lanes(assessments, ent, policy, seed=LANE_SEED)
         rows = {r["entry_number"]: r for r in out.iter_rows(named=True)}

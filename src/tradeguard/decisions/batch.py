@@ -3,13 +3,17 @@
 This is the I/O side of ``tradeguard score`` (and of the throughput benchmark); the decisions
 themselves stay in the pure ``assign_lanes``.  It
 
-1. reads the lines in chunks (Parquet or CSV, one file or a directory of parts) and joins each
-   chunk to its entries and the importers' trusted status (``risk.scoring_frame``);
-2. scores each chunk with ``risk.score_batch`` and streams the line scores to
-   ``line_scores.parquet`` (or ``.csv``), keeping only a per-entry partial aggregate in memory
-   (``lanes.entry_partials``), so memory grows with entries, not lines;
+1. reads the lines in chunks (Parquet or CSV, one file or a directory of parts), joins each
+   chunk to its entries and the importers' trusted status (``risk.scoring_frame``) and
+   computes its features, in a worker thread one chunk ahead of the scoring;
+2. scores each chunk with ``risk.score_parts`` (the model predicts in a thread while the rules
+   run) and streams the line scores to ``line_scores.parquet`` (or ``.csv``) from another
+   worker, keeping only a per-entry partial aggregate in memory (``lanes.entry_partials``) and
+   the model/rule rows of the few candidate lines (``held_reasons.HeldReasons``), so memory
+   grows with entries, not lines;
 3. assigns every entry its lane once all chunks are in (capacity is per port and *day*, and a
-   day's entries may be spread over several chunks) and writes ``lanes.parquet``.
+   day's entries may be spread over several chunks), explains the held entries from the kept
+   rows and writes ``lanes.parquet`` and ``line_reasons.parquet``.
 
 Input layouts: a generator/factory directory (``lines``, ``entries`` and optionally
 ``parties``, each ``<name>.parquet``, ``<name>.csv`` or a ``<name>/`` folder of parts), or a
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +37,7 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from tradeguard.decisions.held_reasons import HeldReasons
 from tradeguard.decisions.lanes import HELD_BY_TARGETING as HELD
 from tradeguard.decisions.lanes import (
     assign_entry_lanes,
@@ -275,16 +281,17 @@ def score_files(
     """Score every line of ``source``, assign lanes, write ``line_scores``, ``lanes`` and
     ``line_reasons`` to ``out_dir``.
 
-    Two passes over the lines: the first scores every line without model explanations; once
-    the lanes are known, the second re-reads only the lines of the entries held for exam or
-    review (about 2-10% of them) and explains them (rules hit and TreeSHAP contributions),
+    Two passes: the first scores every line without model explanations, keeping the model
+    and rule-hit rows of the few candidate lines; once the lanes are known, the second
+    explains the best and mandatory lines of the entries held for exam or review (about 2-10%
+    of them) from those rows (rules hit and TreeSHAP contributions),
     writing ``line_reasons`` and naming the top reason in each held entry's lane reason.  So
     explanation costs in proportion to what officers will open, not to the file.
 
     ``bundle`` is a ``risk.ScoringBundle``; ``on_chunk(rows)`` is called after each chunk (the
     progress bar).  Returns the lanes frame, the line count, the paths and the timings.
     """
-    from tradeguard.risk.score import score_batch
+    from tradeguard.risk.score import model_features, score_parts
 
     if fmt not in ("parquet", "csv"):
         raise ValidationFailed(f"unknown output format {fmt!r}: use parquet or csv")
@@ -295,6 +302,9 @@ def score_files(
         "write_lines": 0.0,
         "lanes": 0.0,
         "explain": 0.0,
+        # in the writer thread, overlapped with the scoring: writing line scores, per-entry
+        # partials and candidate rows (``write_lines`` is what the scoring waited for it)
+        "finish_chunks_worker": 0.0,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -319,76 +329,98 @@ def score_files(
     writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
     partials: list[pl.DataFrame] = []
     contexts: list[pl.DataFrame] = []
-    candidates: list[pl.DataFrame] = []
+    held_reasons = HeldReasons()
     n_lines = 0
+    # I/O overlaps the scoring: one worker reads the next chunk and computes its features
+    # (joins, history, model matrix) while this one is scored, another writes the previous
+    # chunk's scores and aggregates them (Arrow and polars release the GIL; writes stay in order
+    # because each waits for the one before).  The timings of read and write are the time
+    # the scoring loop spent waiting for them.
+    io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tradeguard-io")
+    chunks = read_chunks(source.lines, chunk_size)
+
+    def next_frame() -> tuple[pl.DataFrame, tuple[pl.DataFrame, Any]] | None:
+        chunk = next(chunks, None)
+        if chunk is None:
+            return None
+        frame = _prepare(chunk, entries, status)
+        return frame, model_features(frame, bundle)
+
+    def finish_chunk(
+        writer: pq.ParquetWriter | pacsv.CSVWriter, frame: pl.DataFrame, parts: Any
+    ) -> None:
+        """Write a scored chunk and keep what the lanes and explanations need of it."""
+        t0 = time.perf_counter()
+        writer.write_table(parts.table)
+        keys = pl.from_arrow(parts.table.select(_PARTIAL_COLUMNS))
+        assert isinstance(keys, pl.DataFrame)
+        # the sampling strata's exposure, aggregated in the same pass (same row order)
+        keys = keys.with_columns(frame.select(exposure_rank(frame.columns)).to_series())
+        partials.append(entry_partials(keys))
+        # Lines that may need explaining once lanes are known (see ``explain``): the
+        # mandatory ones and those at or above the review threshold; a few percent.
+        held_reasons.keep(
+            keys,
+            keys["mandatory"].fill_null(False) | (keys["score"] >= policy.review_threshold),
+            parts,
+        )
+        timings["finish_chunks_worker"] += time.perf_counter() - t0
+
+    writing: Future[None] | None = None
     try:
         t = time.perf_counter()
-        for chunk in read_chunks(source.lines, chunk_size):
-            frame = _prepare(chunk, entries, status)
+        reading = io.submit(next_frame)
+        while (got := reading.result()) is not None:
+            frame, features = got
+            reading = io.submit(next_frame)
             if entries is None:
                 contexts.append(_entry_context(frame))
             timings["read_prepare"] += time.perf_counter() - t
 
             t = time.perf_counter()
-            scored = score_batch(frame, bundle, explain=False)
+            parts = score_parts(frame, bundle, explain=False, features=features)
+            scored = parts.table
             timings["score_batch"] += time.perf_counter() - t
 
             t = time.perf_counter()
             if writer is None:
                 writer = _writer(paths["line_scores"], scored.schema)
-            writer.write_table(scored)
+            if writing is not None:
+                writing.result()  # in order: one chunk's output at a time
+            writing = io.submit(finish_chunk, writer, frame, parts)
             timings["write_lines"] += time.perf_counter() - t
-
-            t = time.perf_counter()
-            keys = pl.from_arrow(scored.select(_PARTIAL_COLUMNS))
-            assert isinstance(keys, pl.DataFrame)
-            # the sampling strata's exposure, aggregated in the same pass (same row order)
-            keys = keys.with_columns(frame.select(exposure_rank(frame.columns)).to_series())
-            partials.append(entry_partials(keys))
-            # Lines that may need explaining once lanes are known (see ``explain``): the
-            # mandatory ones and those at or above the review threshold; a few percent.
-            mandatory = keys["mandatory"].fill_null(False)
-            maybe = mandatory | (keys["score"] >= policy.review_threshold)
-            candidates.append(
-                frame.with_columns(
-                    mandatory.alias("_mandatory"), keys["score"].alias("_score")
-                ).filter(maybe)
-            )
             n_lines += frame.height
-            timings["lanes"] += time.perf_counter() - t
             if on_chunk is not None:
                 on_chunk(frame.height)
             t = time.perf_counter()
+        t = time.perf_counter()
+        if writing is not None:
+            writing.result()
+        timings["write_lines"] += time.perf_counter() - t
     finally:
+        io.shutdown(wait=True, cancel_futures=True)
         if writer is not None:
             writer.close()
     if not partials:
         raise ValidationFailed(f"{source.lines}: no lines to score")
 
     def explain(held: pl.DataFrame) -> pl.DataFrame:
-        """Pass two: explain the candidate lines of the held entries, write line_reasons."""
+        """Pass two: explain the candidate lines of the held entries, write line_reasons.
+
+        Of the candidate lines of each held entry, its best line (what sent it) and its
+        mandatory lines (TreeSHAP costs ~40 predictions a line; officers open the rest on
+        request through the API, which explains a whole entry), from the model-matrix and
+        rule-hit rows pass one kept (``HeldReasons``).
+        """
         t0 = time.perf_counter()
-        # Of the candidate lines of each held entry, explain its best line (what sent it) and
-        # its mandatory lines (TreeSHAP costs ~40 predictions a line; officers open the rest
-        # on request through the API, which explains a whole entry).
-        lines = (
-            pl.concat(candidates, how="vertical_relaxed")
-            .filter(pl.col("entry_number").is_in(held["entry_number"].implode()))
-            .filter(
-                pl.col("_mandatory")
-                | (pl.col("_score") == pl.col("_score").max().over("entry_number"))
-            )
-            .unique(["entry_number", "line_number"], keep="first")
-            .drop("_mandatory", "_score")
-        )
+        lines = held_reasons.select(held)
         counts["explained_lines"] = lines.height
-        out = pl.from_arrow(score_batch(lines, bundle, explain=True))
-        assert isinstance(out, pl.DataFrame)
+        out = held_reasons.explain(bundle, lines)
         _write_frame(
             out.select("entry_number", "line_number", "score", "reasons"), paths["line_reasons"]
         )
         timings["explain"] += time.perf_counter() - t0
-        return entry_partials(out).select("entry_number", "top_line", "top_reason")
+        return HeldReasons.top_reasons(out)
 
     t = time.perf_counter()
     scores = finish_entry_scores(pl.concat(partials, how="vertical_relaxed"))

@@ -33,13 +33,15 @@ from tradeguard.ingest.abi import AbiFiling, parse_abi
 from tradeguard.ingest.validation import ReferenceCodes, check_entry, check_line
 from tradeguard.ingest.wire import Charges, EntryCreate, to_tables
 from tradeguard.reference import Reference, format_hts
-from tradeguard.revenue import EntryDuties, LineInput, price_entry
+from tradeguard.revenue import EntryDuties, LineInput
+from tradeguard.revenue.entry import EntryInput, price_entries
 
 __all__ = [
     "IMPORTER_ID_RE",
     "Accepted",
     "validate_entry",
     "accept_entry",
+    "accept_entries",
     "check_abi",
     "importer_id_problem",
 ]
@@ -80,6 +82,34 @@ def _codes(ref: Reference) -> ReferenceCodes:
     got = _CODES.get(ref.version)
     if got is None:
         got = _CODES[ref.version] = ReferenceCodes.from_reference(ref)
+    return got
+
+
+_ORDERS: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+_SCOPE: dict[tuple[str, str, str, date], list[str]] = {}
+_SCOPE_MAX = 100_000  # distinct (HTS, origin, date) kept; a filing day repeats a few thousand
+
+
+def _orders(ref: Reference) -> tuple[dict[str, str], dict[str, str]]:
+    """``({case without dashes: case}, {case: product})`` of the AD/CVD orders, once per
+    reference version (a frame filter per filing would cost more than the check)."""
+    got = _ORDERS.get(ref.version)
+    if got is None:
+        orders = ref.adcvd.all_others()
+        cases = orders["case"].to_list()
+        known = {c.replace("-", ""): c for c in cases}
+        got = _ORDERS[ref.version] = (known, dict(zip(cases, orders["product"], strict=True)))
+    return got
+
+
+def _in_scope(ref: Reference, hts: str, origin: str, on: date) -> list[str]:
+    """``ref.adcvd.in_scope``, remembered: the same goods are filed again and again."""
+    key = (ref.version, hts, origin, on)
+    got = _SCOPE.get(key)
+    if got is None:
+        if len(_SCOPE) >= _SCOPE_MAX:
+            _SCOPE.clear()
+        got = _SCOPE[key] = ref.adcvd.in_scope(hts, origin, on)
     return got
 
 
@@ -150,9 +180,7 @@ def _adcvd(
 
     Returns the indexes of lines with an unknown case (their revenue problems are redundant).
     """
-    orders = ref.adcvd.all_others()
-    known = {c.replace("-", ""): c for c in orders["case"].to_list()}
-    products = dict(zip(orders["case"].to_list(), orders["product"].to_list(), strict=True))
+    known, products = _orders(ref)
     under: list[str] = []
     unknown_lines: set[int] = set()
     for i, ln in enumerate(entry.lines):
@@ -170,7 +198,7 @@ def _adcvd(
                 declared_orders.add(order)
         if i in bad_hts:
             continue
-        scope = ref.adcvd.in_scope(ln.hts, ln.origin, on)
+        scope = _in_scope(ref, ln.hts, ln.origin, on)
         for order in scope:
             if order not in declared_orders:
                 msg = (
@@ -191,15 +219,8 @@ def _adcvd(
     return unknown_lines
 
 
-def _price(
-    entry: EntryCreate,
-    ref: Reference,
-    on: date,
-    bad_hts: set[int],
-    bad_cases: set[int],
-    issues: IssueCollector,
-) -> EntryDuties | None:
-    lines = [
+def _line_inputs(entry: EntryCreate) -> list[LineInput]:
+    return [
         LineInput(
             hts=ln.hts,
             origin=ln.origin,
@@ -214,27 +235,30 @@ def _price(
         )
         for ln in entry.lines
     ]
-    try:
-        return price_entry(
-            lines, ref, date=on, mode=entry.mode.value, entry_type=entry.entry_type.value
-        )
-    except ValidationFailed as exc:
-        seen = {i.field for i in issues.issues}
-        if not exc.issues:  # e.g. no fee values for the fiscal year of ``on``
-            issues.add(
-                "arrival_date" if entry.arrival_date else "entry", exc.message, on.isoformat()
-            )
-        for issue in exc.issues:
-            m = re.match(r"^lines\[(\d+)\]\.(\w+)$", issue.field)
-            i, name = (int(m.group(1)), m.group(2)) if m else (-1, "")
-            if i in bad_hts or (i in bad_cases and name == "adcvd_cases") or issue.field in seen:
-                continue  # already reported with a more precise message
-            if name == "quantity":
-                issue = Issue(f"lines[{i}].quantity1", issue.message, entry.lines[i].quantity1)
-            elif name == "spi":
-                issue = Issue(issue.field, issue.message, entry.lines[i].spi)
-            issues.issues.append(issue)
-        return None
+
+
+def _price_issues(
+    entry: EntryCreate,
+    exc: ValidationFailed,
+    on: date,
+    bad_hts: set[int],
+    bad_cases: set[int],
+    issues: IssueCollector,
+) -> None:
+    """The revenue engine's refusal of ``entry`` as issues, less what is already reported."""
+    seen = {i.field for i in issues.issues}
+    if not exc.issues:  # e.g. no fee values for the fiscal year of ``on``
+        issues.add("arrival_date" if entry.arrival_date else "entry", exc.message, on.isoformat())
+    for issue in exc.issues:
+        m = re.match(r"^lines\[(\d+)\]\.(\w+)$", issue.field)
+        i, name = (int(m.group(1)), m.group(2)) if m else (-1, "")
+        if i in bad_hts or (i in bad_cases and name == "adcvd_cases") or issue.field in seen:
+            continue  # already reported with a more precise message
+        if name == "quantity":
+            issue = Issue(f"lines[{i}].quantity1", issue.message, entry.lines[i].quantity1)
+        elif name == "spi":
+            issue = Issue(issue.field, issue.message, entry.lines[i].spi)
+        issues.issues.append(issue)
 
 
 def _totals(entry: EntryCreate, duties: EntryDuties, issues: IssueCollector) -> None:
@@ -266,19 +290,55 @@ def _totals(entry: EntryCreate, duties: EntryDuties, issues: IssueCollector) -> 
             issues.add(f"lines[{i}].declared_duty_usd", msg, ln.declared_duty_usd)
 
 
+def _validate_many(
+    items: list[tuple[EntryCreate, date]], ref: Reference
+) -> list[tuple[list[Issue], EntryDuties | None]]:
+    """Every issue of each entry (on its date) and its duties when it could be priced.
+
+    The row and reference checks run per entry; the entries with lines are priced together
+    in one call of the revenue engine (:func:`price_entries`), each refused on its own.
+    """
+    checked = []
+    for entry, on in items:
+        issues = IssueCollector()
+        bad_hts = _form(entry, ref, issues)
+        _header(entry, ref, issues)
+        unknown_cases = _adcvd(entry, ref, on, bad_hts, issues)
+        checked.append((issues, bad_hts, unknown_cases))
+    to_price = [i for i, (entry, _) in enumerate(items) if entry.lines]
+    priced = price_entries(
+        [
+            EntryInput(_line_inputs(items[i][0]), items[i][1], items[i][0].mode.value,
+                       items[i][0].entry_type.value)
+            for i in to_price
+        ],
+        ref,
+    )  # fmt: skip
+    by_index = dict(zip(to_price, priced, strict=True))
+    out: list[tuple[list[Issue], EntryDuties | None]] = []
+    for i, ((entry, on), (issues, bad_hts, unknown_cases)) in enumerate(
+        zip(items, checked, strict=True)
+    ):
+        got = by_index.get(i)
+        duties: EntryDuties | None = None
+        if isinstance(got, EntryDuties):
+            duties = got
+        elif got is not None:
+            if not isinstance(got, ValidationFailed):
+                raise got
+            _price_issues(entry, got, on, bad_hts, unknown_cases, issues)
+        if duties is not None and not issues:
+            _totals(entry, duties, issues)
+        # the loader's checks and ours may say the same thing; keep it once
+        unique = {(x.field, x.message, repr(x.value)): x for x in reversed(issues.issues)}
+        out.append((list(reversed(unique.values())), duties))
+    return out
+
+
 def _validate(
     entry: EntryCreate, ref: Reference, on: date
 ) -> tuple[list[Issue], EntryDuties | None]:
-    issues = IssueCollector()
-    bad_hts = _form(entry, ref, issues)
-    _header(entry, ref, issues)
-    unknown_cases = _adcvd(entry, ref, on, bad_hts, issues)
-    duties = _price(entry, ref, on, bad_hts, unknown_cases, issues) if entry.lines else None
-    if duties is not None and not issues:
-        _totals(entry, duties, issues)
-    # the loader's checks and ours may say the same thing; keep it once
-    unique = {(i.field, i.message, repr(i.value)): i for i in reversed(issues.issues)}
-    return list(reversed(unique.values())), duties
+    return _validate_many([(entry, on)], ref)[0]
 
 
 def _when(entry: EntryCreate, on: date | None) -> date:
@@ -298,28 +358,40 @@ def validate_entry(entry: EntryCreate, ref: Reference, *, on: date | None = None
 def accept_entry(entry: EntryCreate, ref: Reference, *, on: date | None = None) -> Accepted:
     """Validate and price one entry; :class:`ValidationFailed` lists every issue.
 
-    ``on`` defaults to the entry's arrival date, else today (UTC).
+    ``on`` defaults to the entry's arrival date, else today (UTC).  The one-entry case of
+    :func:`accept_entries`.
     """
-    when = _when(entry, on)
-    issues, duties = _validate(entry, ref, when)
-    if issues or duties is None:
-        n = len(issues)
-        raise ValidationFailed(f"entry {entry.entry_number} refused: {n} issue(s)", issues=issues)
-    return Accepted(entry, when, duties, *_charges(duties))
+    got = accept_entries([entry], ref, on=on)[0]
+    if isinstance(got, ValidationFailed):
+        raise got
+    return got
+
+
+def accept_entries(
+    entries: list[EntryCreate], ref: Reference, *, on: date | None = None
+) -> list[Accepted | ValidationFailed]:
+    """Validate and price several entries at once; per entry, its :class:`Accepted` or the
+    :class:`ValidationFailed` listing every issue of that entry (the others are unaffected).
+
+    The same checks as :func:`accept_entry`, with the pricing of all entries in one call of
+    the vectorised engine: the API accepts the concurrent filings of a micro-batch this way.
+    """
+    items = [(entry, _when(entry, on)) for entry in entries]
+    out: list[Accepted | ValidationFailed] = []
+    for (entry, when), (issues, duties) in zip(items, _validate_many(items, ref), strict=True):
+        if issues or duties is None:
+            n = len(issues)
+            msg = f"entry {entry.entry_number} refused: {n} issue(s)"
+            out.append(ValidationFailed(msg, issues=issues))
+        else:
+            out.append(Accepted(entry, when, duties, *_charges(duties)))
+    return out
 
 
 def _charges(duties: EntryDuties) -> tuple[Charges, dict[int, Charges]]:
-    def one(x: Any) -> Charges:
-        return Charges(
-            duty_usd=x.base_duty,
-            additional_duty_usd=x.additional_duty,
-            adcvd_usd=x.adcvd_deposit,
-            mpf_usd=x.mpf,
-            hmf_usd=x.hmf,
-            total_usd=x.total,
-        )
+    from tradeguard.revenue.entry import charges_of
 
-    return one(duties), {ln.line_number: one(ln) for ln in duties.lines}
+    return charges_of(duties)
 
 
 def check_abi(

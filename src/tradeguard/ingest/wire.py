@@ -236,6 +236,11 @@ class Charges(_Model):
     mpf_usd: float = 0.0
     hmf_usd: float = 0.0
     total_usd: float = 0.0
+    # which fiscal year's MPF/HMF values were used; provisional when the filing's own year is
+    # not loaded yet and an earlier year's were carried forward (TRADEGUARD_FEES_CARRY_FORWARD)
+    fee_year: int | None = None
+    fees_provisional: bool = False
+    fee_notice: str | None = None
 
 
 class LinePublic(_Model):

@@ -100,7 +100,9 @@ def reference_files(settings: Settings | None = None) -> dict[str, Path]:
 
 
 @lru_cache(maxsize=8)
-def _load(files: tuple[tuple[str, str], ...], stamps: tuple[int, ...]) -> Reference:
+def _load(
+    files: tuple[tuple[str, str], ...], stamps: tuple[int, ...], carry_fees: bool = False
+) -> Reference:
     paths = {k: Path(v) for k, v in files}
     countries = load_countries(paths["countries_file"])
     codes = countries.codes
@@ -113,7 +115,8 @@ def _load(files: tuple[tuple[str, str], ...], stamps: tuple[int, ...]) -> Refere
         countries=countries,
         ports=load_ports(paths["ports_file"]),
         spi=load_spi(paths["spi_file"], codes),
-        fees=load_fees(paths["fees_file"]),
+        # the version is the data's digest: the carry-forward policy does not change it
+        fees=load_fees(paths["fees_file"], carry_forward=carry_fees),
         adcvd=load_adcvd(paths["adcvd_file"], codes),
         additional_duties=load_additional_duties(paths["additional_duties_file"], codes),
         version=digest.hexdigest()[:16],
@@ -126,8 +129,10 @@ def load_reference(settings: Settings | None = None) -> Reference:
 
     ``settings`` defaults to ``Settings()`` read from the environment; every table may be
     replaced by the user's file through its setting (``TRADEGUARD_HTS_FILE``, ...).  Raises
-    ``ReferenceDataMissing`` listing every problem of a bad file.
+    ``ReferenceDataMissing`` listing every problem of a bad file.  The fee schedule carries
+    the ``TRADEGUARD_FEES_CARRY_FORWARD`` policy (see ``FeeSchedule.resolve``).
     """
+    settings = settings or Settings()
     paths = reference_files(settings)
     missing = IssueCollector()
     for name, path in paths.items():
@@ -137,4 +142,4 @@ def load_reference(settings: Settings | None = None) -> Reference:
     files = tuple((k, str(p.resolve())) for k, p in paths.items())
     # modification times in the key: an edited file is re-read, an unchanged one is not
     stamps = tuple(Path(p).stat().st_mtime_ns if Path(p).exists() else -1 for _, p in files)
-    return _load(files, stamps)
+    return _load(files, stamps, settings.fees_carry_forward)

@@ -213,10 +213,16 @@ class FeeYear:
 
 @dataclass(frozen=True)
 class FeeSchedule:
-    """Fees by fiscal year; a year without loaded values raises ``ReferenceDataMissing``."""
+    """Fees by fiscal year; a year without loaded values raises ``ReferenceDataMissing``.
+
+    ``carry_forward`` (setting ``TRADEGUARD_FEES_CARRY_FORWARD``) is the policy of
+    :meth:`resolve` for a year whose values are not loaded yet: the fee notice of a new fiscal
+    year is published weeks after it starts, and entries keep arriving meanwhile.
+    """
 
     frame: pl.DataFrame
     _years: dict[int, FeeYear | str] = field(repr=False, compare=False, default_factory=dict)
+    carry_forward: bool = False
 
     def for_year(self, fy: int) -> FeeYear:
         got = self._years.get(fy)
@@ -232,13 +238,38 @@ class FeeSchedule:
     def for_date(self, on: dt.date) -> FeeYear:
         return self.for_year(fiscal_year(on))
 
+    def resolve(self, fy: int, carry_forward: bool | None = None) -> tuple[FeeYear, bool]:
+        """The values to price fiscal year ``fy`` with, and whether they are provisional.
+
+        A loaded year gives its own values (not provisional).  Otherwise, with carry-forward
+        on (``carry_forward``, else this schedule's policy), the latest earlier loaded year's
+        values apply -- the earliest loaded year's for a year before all of them -- flagged
+        provisional; with it off, or nothing loaded, ``ReferenceDataMissing`` names the year.
+        """
+        got = self._years.get(fy)
+        if isinstance(got, FeeYear):
+            return got, False
+        carry = self.carry_forward if carry_forward is None else carry_forward
+        loaded = self.years
+        if not carry or not loaded:
+            try:
+                return self.for_year(fy), False
+            except ReferenceDataMissing as exc:
+                raise ReferenceDataMissing(
+                    exc.message + " (Or set TRADEGUARD_FEES_CARRY_FORWARD=true to price with "
+                    "the latest loaded year's values, flagged provisional.)"
+                ) from None
+        earlier = [y for y in loaded if y <= fy]
+        use = max(earlier) if earlier else min(loaded)
+        return self.for_year(use), True
+
     @property
     def years(self) -> list[int]:
         """Fiscal years with complete values."""
         return sorted(y for y, v in self._years.items() if isinstance(v, FeeYear))
 
 
-def load_fees(path: Path) -> FeeSchedule:
+def load_fees(path: Path, *, carry_forward: bool = False) -> FeeSchedule:
     t = read_table(path, ["fiscal_year", "mpf_rate", "mpf_min", "mpf_max", "hmf_rate"])
     years: dict[int, FeeYear | str] = {}
     for row, rec in t:
@@ -264,4 +295,4 @@ def load_fees(path: Path) -> FeeSchedule:
             t.add(row, "mpf_rate", "rates are fractions (0.003464 for 0.3464%)", rate)
         years[fy] = FeeYear(fy, rate, lo, hi, hmf)
     t.raise_if_any()
-    return FeeSchedule(t.frame, years)
+    return FeeSchedule(t.frame, years, carry_forward)

@@ -94,7 +94,9 @@ def _print_table(result: object, version: str) -> None:
     column = {"general": "General", "special": "Special", "column2": "Column 2"}[ln.rate_column]
     table = Table(
         title=f"HTS {ln.hts} from {ln.origin}, ${ln.value_usd:,.2f}, {result.date}, {result.mode}",
-        caption=f"fiscal year {result.fee_year} fees; reference {version}",
+        caption=f"fiscal year {result.fee_year} fees"
+        + (" (PROVISIONAL)" if result.fee_provisional else "")
+        + f"; reference {version}",
     )
     table.add_column("charge")
     table.add_column("basis")
@@ -108,3 +110,5 @@ def _print_table(result: object, version: str) -> None:
     table.add_row("HMF", "vessel only", f"{ln.hmf:,.2f}")
     table.add_row("total", "", f"{ln.total:,.2f}", style="bold")
     Console().print(table)
+    if result.fee_notice:
+        typer.echo(f"warning: {result.fee_notice}", err=True)

@@ -25,6 +25,7 @@ import pyarrow as pa
 from tradeguard.errors import (
     IssueCollector,
     ReferenceDataMissing,
+    TradeguardError,
     UnsupportedRate,
     ValidationFailed,
 )
@@ -32,7 +33,7 @@ from tradeguard.reference import Reference
 from tradeguard.revenue.rates import quantity_in, resolve_rates
 from tradeguard.revenue.remedies import adcvd_deposits, additional_duties, dotted
 
-__all__ = ["compute_duties", "OUTPUT_COLUMNS", "cents"]
+__all__ = ["compute_duties", "compute_entries", "OUTPUT_COLUMNS", "cents"]
 
 INFORMAL_ENTRY_TYPES = ("11", "86")
 MPF_EXEMPT_SPI = ("S", "S+")
@@ -51,6 +52,8 @@ OUTPUT_COLUMNS = {
     "mpf": "Merchandise Processing Fee allocated to the line, USD",
     "hmf": "Harbor Maintenance Fee, USD",
     "fee_year": "fiscal year whose fee values were used",
+    "fee_provisional": "true when the date's fiscal year has no fee values loaded and "
+    "fee_year's were carried forward (TRADEGUARD_FEES_CARRY_FORWARD)",
     "duty_total": "base + additional duties + AD/CVD deposits, USD",
     "fees_total": "MPF + HMF, USD",
     "total": "duty_total + fees_total, USD",
@@ -117,24 +120,25 @@ def _prepare(lines: Any, on: dt.date | None) -> pl.DataFrame:
     )
 
 
-def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool) -> pl.DataFrame:
-    """Add ``mpf``, ``hmf`` and ``fee_year`` (see the module docstring for the rules)."""
+def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool | None) -> pl.DataFrame:
+    """Add ``mpf``, ``hmf``, ``fee_year`` and ``fee_provisional`` (module docstring: rules).
+
+    The fiscal year's values come from ``ref.fees.resolve`` -- the one place where a year
+    without loaded values is carried forward or refused.
+    """
     df = df.with_columns(
         fy=pl.col("date").dt.year() + (pl.col("date").dt.month() >= 10).cast(pl.Int32)
     )
     years = df["fy"].drop_nulls().unique().to_list()
-    loaded = ref.fees.years
     table = []
     for fy in years:
-        use = fy
-        if fy not in loaded and carry_forward_fees and loaded:
-            earlier = [y for y in loaded if y <= fy]
-            use = max(earlier) if earlier else min(loaded)
-        year = ref.fees.for_year(use)  # raises ReferenceDataMissing naming the year
+        # raises ReferenceDataMissing naming the year when it may not be carried forward
+        year, provisional = ref.fees.resolve(fy, carry_forward_fees)
         table.append(
             {
                 "fy": fy,
-                "fee_year": use,
+                "fee_year": year.fiscal_year,
+                "fee_provisional": provisional,
                 "mpf_rate": year.mpf_rate,
                 "mpf_min": year.mpf_min,
                 "mpf_max": year.mpf_max,
@@ -146,6 +150,7 @@ def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool) -> pl.Data
         schema={
             "fy": pl.Int32,
             "fee_year": pl.Int32,
+            "fee_provisional": pl.Boolean,
             "mpf_rate": pl.Float64,
             "mpf_min": pl.Float64,
             "mpf_max": pl.Float64,
@@ -206,7 +211,7 @@ def compute_duties(
     *,
     on: dt.date | None = None,
     strict: bool = False,
-    carry_forward_fees: bool = False,
+    carry_forward_fees: bool | None = None,
 ) -> pl.DataFrame:
     """Price every line: base duty, Chapter 99 duties, AD/CVD deposits, MPF, HMF and totals.
 
@@ -219,10 +224,53 @@ def compute_duties(
     cannot be priced fully keeps nulls where it could not be computed and says why in
     ``problems``; with ``strict=True`` such lines are refused instead (``UnsupportedRate``,
     ``ReferenceDataMissing`` or ``ValidationFailed`` listing every issue).  A fiscal year with
-    no fee values raises ``ReferenceDataMissing`` unless ``carry_forward_fees`` allows the
-    latest earlier year's values (``fee_year`` then says which year was used).
+    no fee values raises ``ReferenceDataMissing`` unless carry-forward allows the latest
+    earlier year's values (``fee_year`` then says which year was used and ``fee_provisional``
+    is true); ``carry_forward_fees=None`` follows the reference's policy (setting
+    ``TRADEGUARD_FEES_CARRY_FORWARD``), True/False overrides it.
     """
-    df = _prepare(lines, on)
+    df = _compute(_prepare(lines, on), reference, carry_forward_fees)
+    if strict:
+        _refuse(df, reference)
+    out = df.select(list(OUTPUT_COLUMNS))
+    base = pl.from_arrow(lines) if isinstance(lines, pa.Table | pa.RecordBatch) else lines
+    assert isinstance(base, pl.DataFrame)
+    return base.drop([c for c in OUTPUT_COLUMNS if c in base.columns]).hstack(out)
+
+
+def compute_entries(
+    lines: pl.DataFrame, reference: Reference, sizes: list[int], *, carry_forward_fees: bool | None
+) -> list[pl.DataFrame | TradeguardError]:
+    """Price several entries in one pass, refusing each one on its own (the API's batches).
+
+    ``lines`` holds the lines of the entries one after the other (``sizes[i]`` lines for entry
+    ``i``, each with its own ``entry_number``).  Returns, per entry, its priced lines
+    (:data:`OUTPUT_COLUMNS` appended) or the error ``compute_duties(..., strict=True)`` would
+    have raised for that entry alone, issue fields counting lines from 0 within the entry.
+    Every fiscal year of the batch must resolve (callers check dates first).
+    """
+    df = _compute(_prepare(lines, None), reference, carry_forward_fees)
+    base = lines.drop([c for c in OUTPUT_COLUMNS if c in lines.columns]).hstack(
+        df.select(list(OUTPUT_COLUMNS))
+    )
+    flagged = df.select(pl.any_horizontal(pl.col(list(_PROBLEM_FIELDS)).is_not_null())).to_series()
+    out: list[pl.DataFrame | TradeguardError] = []
+    offset = 0
+    for n in sizes:
+        try:
+            if flagged.slice(offset, n).any():
+                _refuse(df.slice(offset, n), reference, offset)
+            out.append(base.slice(offset, n))
+        except TradeguardError as exc:
+            out.append(exc)
+        offset += n
+    return out
+
+
+def _compute(
+    df: pl.DataFrame, reference: Reference, carry_forward_fees: bool | None
+) -> pl.DataFrame:
+    """Every rule on prepared lines; the result keeps the internal ``problem_*`` columns."""
     df = resolve_rates(df, reference)
     df = quantity_in(df, "rate_unit", "_rate_qty")
     specific = pl.col("rate_specific").fill_null(0.0) > 0
@@ -272,21 +320,19 @@ def compute_duties(
         total=(pl.col("duty_total") + pl.col("fees_total")).round(2),
         duty_rate=pl.when(pl.col("value_usd") > 0).then(pl.col("duty_total") / pl.col("value_usd")),
     )
-    if strict:
-        _refuse(df, reference)
-    out = df.select(list(OUTPUT_COLUMNS))
-    base = pl.from_arrow(lines) if isinstance(lines, pa.Table | pa.RecordBatch) else lines
-    assert isinstance(base, pl.DataFrame)
-    return base.drop([c for c in OUTPUT_COLUMNS if c in base.columns]).hstack(out)
+    return df
 
 
-def _refuse(df: pl.DataFrame, ref: Reference) -> None:
-    """Raise, listing every problem of every line (the single-entry paths use this)."""
+def _refuse(df: pl.DataFrame, ref: Reference, offset: int = 0) -> None:
+    """Raise, listing every problem of every line (the single-entry paths use this).
+
+    ``offset`` is the frame row of the entry's first line (lines are numbered from it).
+    """
     issues = IssueCollector()
     cls: type[ValidationFailed] = ValidationFailed
     rows = df.select("_row", "hts10", *_PROBLEM_FIELDS).iter_rows(named=True)
     for r in rows:
-        where = f"lines[{r['_row']}]"
+        where = f"lines[{r['_row'] - offset}]"
         if r["problem_hts"]:
             try:
                 ref.hts.line(r["hts10"])  # the detailed message: heading with its children

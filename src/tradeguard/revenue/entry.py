@@ -13,10 +13,19 @@ from typing import Any
 
 import polars as pl
 
-from tradeguard.reference import Reference, format_hts, normalize_hts
-from tradeguard.revenue.engine import compute_duties
+from tradeguard.errors import TradeguardError
+from tradeguard.reference import Reference, fiscal_year, format_hts, normalize_hts
+from tradeguard.revenue.engine import compute_entries
 
-__all__ = ["LineInput", "LineDuties", "EntryDuties", "price_entry", "entry_charges"]
+__all__ = [
+    "LineInput",
+    "LineDuties",
+    "EntryInput",
+    "EntryDuties",
+    "price_entry",
+    "price_entries",
+    "entry_charges",
+]
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,19 @@ class EntryDuties:
     mode: str
     entry_type: str
     fee_year: int
+    fee_provisional: bool = False  # fee_year's values carried forward to a later fiscal year
     lines: list[LineDuties] = field(default_factory=list)
+
+    @property
+    def fee_notice(self) -> str | None:
+        """Why the fees are provisional (None when the date's own fiscal year was used)."""
+        if not self.fee_provisional:
+            return None
+        return (
+            f"MPF/HMF are provisional: fiscal year {fiscal_year(self.date)} fee values are not "
+            f"loaded yet, so fiscal year {self.fee_year}'s apply "
+            "(TRADEGUARD_FEES_CARRY_FORWARD); they may change when the notice is loaded"
+        )
 
     def _sum(self, name: str) -> float:
         return round(sum(float(getattr(x, name)) for x in self.lines), 2)
@@ -100,6 +121,7 @@ class EntryDuties:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["date"] = self.date.isoformat()
+        out["fee_notice"] = self.fee_notice
         out.update(
             {
                 k: getattr(self, k)
@@ -109,20 +131,59 @@ class EntryDuties:
         return out
 
 
-def price_entry(
-    lines: list[LineInput],
-    reference: Reference,
-    *,
-    date: dt.date,
-    mode: str = "vessel",
-    entry_type: str = "01",
-    carry_forward_fees: bool = False,
-) -> EntryDuties:
-    """Duties and fees of one entry; refuses (raises) if any line cannot be priced."""
-    frame = pl.DataFrame(
-        [
+@dataclass(frozen=True)
+class EntryInput:
+    """What the engine needs of one entry: its lines, the date whose rates apply, mode, type."""
+
+    lines: list[LineInput]
+    date: dt.date
+    mode: str = "vessel"
+    entry_type: str = "01"
+
+
+_FRAME_SCHEMA: dict[str, Any] = {
+    "entry_number": pl.String,
+    "line_number": pl.Int32,
+    "hts": pl.String,
+    "origin": pl.String,
+    "value_usd": pl.Float64,
+    "quantity1": pl.Float64,
+    "unit1": pl.String,
+    "quantity2": pl.Float64,
+    "unit2": pl.String,
+    "spi": pl.String,
+    "adcvd_cases": pl.String,
+    "mode": pl.String,
+    "entry_type": pl.String,
+    "date": pl.Date,
+}
+
+
+def price_entries(
+    entries: list[EntryInput], reference: Reference, *, carry_forward_fees: bool | None = None
+) -> list[EntryDuties | TradeguardError]:
+    """Duties and fees of several entries in one call of the engine; per entry, its
+    :class:`EntryDuties` or the error that refuses it (every reason listed).
+
+    One vectorised pass costs about what one entry does (the engine's cost is mostly per
+    call), so the API prices a micro-batch of concurrent filings at once.  Entries are
+    independent: one refused entry does not affect the others.  ``carry_forward_fees=None``
+    follows the reference's fee policy (``TRADEGUARD_FEES_CARRY_FORWARD``).
+    """
+    out: list[EntryDuties | TradeguardError | None] = [None] * len(entries)
+    rows: list[dict[str, Any]] = []
+    sizes: list[int] = []
+    priced_ix: list[int] = []
+    for i, e in enumerate(entries):
+        try:  # a fiscal year without fees refuses its entry alone, before the batch runs
+            reference.fees.resolve(fiscal_year(e.date), carry_forward_fees)
+        except TradeguardError as exc:
+            out[i] = exc
+            continue
+        key = str(i)
+        rows.extend(
             {
-                "entry_number": "entry",
+                "entry_number": key,
                 "line_number": ln.line_number,
                 "hts": normalize_hts(ln.hts),
                 "origin": ln.origin.upper(),
@@ -133,34 +194,27 @@ def price_entry(
                 "unit2": ln.unit2,
                 "spi": ln.spi,
                 "adcvd_cases": ",".join(ln.adcvd_cases) or None,
-                "mode": mode,
-                "entry_type": entry_type,
-                "date": date,
+                "mode": e.mode,
+                "entry_type": e.entry_type,
+                "date": e.date,
             }
-            for ln in lines
-        ],
-        schema={
-            "entry_number": pl.String,
-            "line_number": pl.Int32,
-            "hts": pl.String,
-            "origin": pl.String,
-            "value_usd": pl.Float64,
-            "quantity1": pl.Float64,
-            "unit1": pl.String,
-            "quantity2": pl.Float64,
-            "unit2": pl.String,
-            "spi": pl.String,
-            "adcvd_cases": pl.String,
-            "mode": pl.String,
-            "entry_type": pl.String,
-            "date": pl.Date,
-        },
-    )
-    priced = compute_duties(frame, reference, strict=True, carry_forward_fees=carry_forward_fees)
+            for ln in e.lines
+        )
+        sizes.append(len(e.lines))
+        priced_ix.append(i)
+    if priced_ix:
+        frame = pl.DataFrame(rows, schema=_FRAME_SCHEMA)
+        results = compute_entries(frame, reference, sizes, carry_forward_fees=carry_forward_fees)
+        for i, res in zip(priced_ix, results, strict=True):
+            out[i] = res if isinstance(res, TradeguardError) else _duties(entries[i], res)
+    return [x for x in out if x is not None]
+
+
+def _duties(e: EntryInput, priced: pl.DataFrame) -> EntryDuties:
     out = []
-    fee_year = 0
+    fee_year, provisional = 0, False
     for r in priced.iter_rows(named=True):
-        fee_year = r["fee_year"]
+        fee_year, provisional = r["fee_year"], bool(r["fee_provisional"])
         out.append(
             LineDuties(
                 line_number=r["line_number"],
@@ -186,7 +240,34 @@ def price_entry(
                 total=r["total"],
             )
         )
-    return EntryDuties(date=date, mode=mode, entry_type=entry_type, fee_year=fee_year, lines=out)
+    return EntryDuties(
+        date=e.date,
+        mode=e.mode,
+        entry_type=e.entry_type,
+        fee_year=fee_year,
+        fee_provisional=provisional,
+        lines=out,
+    )
+
+
+def price_entry(
+    lines: list[LineInput],
+    reference: Reference,
+    *,
+    date: dt.date,
+    mode: str = "vessel",
+    entry_type: str = "01",
+    carry_forward_fees: bool | None = None,
+) -> EntryDuties:
+    """Duties and fees of one entry; refuses (raises) if any line cannot be priced.
+
+    The one-entry case of :func:`price_entries`.
+    """
+    entry = EntryInput(lines, date, mode, entry_type)
+    got = price_entries([entry], reference, carry_forward_fees=carry_forward_fees)[0]
+    if isinstance(got, TradeguardError):
+        raise got
+    return got
 
 
 def entry_charges(
@@ -197,7 +278,6 @@ def entry_charges(
     ``on`` is the date whose rates and fees apply; by default the entry's arrival date (the
     rate in effect when the goods are entered), else today (UTC).
     """
-    from tradeguard.ingest.wire import Charges
 
     lines = [
         LineInput(
@@ -217,7 +297,13 @@ def entry_charges(
     when = on or getattr(entry, "arrival_date", None) or dt.datetime.now(dt.UTC).date()
     mode = getattr(entry.mode, "value", entry.mode)
     etype = getattr(entry.entry_type, "value", entry.entry_type)
-    priced = price_entry(lines, reference, date=when, mode=mode, entry_type=etype)
+    return charges_of(price_entry(lines, reference, date=when, mode=mode, entry_type=etype))
+
+
+def charges_of(priced: EntryDuties) -> tuple[Any, dict[int, Any]]:
+    """``(Charges of the entry, {line_number: Charges})``: the wire view of priced duties,
+    with the fee year (and the provisional flag and notice) on every one of them."""
+    from tradeguard.ingest.wire import Charges
 
     def charges(x: LineDuties | EntryDuties) -> Any:
         return Charges(
@@ -227,6 +313,9 @@ def entry_charges(
             mpf_usd=x.mpf,
             hmf_usd=x.hmf,
             total_usd=x.total,
+            fee_year=priced.fee_year,
+            fees_provisional=priced.fee_provisional,
+            fee_notice=priced.fee_notice,
         )
 
     return charges(priced), {ln.line_number: charges(ln) for ln in priced.lines}

@@ -76,6 +76,13 @@ class HistoryTables:
         )
     )
     base_rate: float = 0.0
+    # party_id, role, entity_id (entities.resolve): history keyed by the resolved entity, so
+    # a re-registered importer keeps its past; empty = keyed by the raw IOR / MID
+    entity_map: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"party_id": pl.String(), "role": pl.String(), "entity_id": pl.String()}
+        )
+    )
 
     def __post_init__(self) -> None:
         # a bundle without history (rules only, or before any outcome) still has every key
@@ -90,6 +97,8 @@ class HistoryTables:
         self.first_seen.write_parquet(directory / "first_seen.parquet")
         self.allegations.write_parquet(directory / "allegations.parquet")
         (directory / "base_rate.txt").write_text(repr(self.base_rate))
+        if self.entity_map.height:
+            self.entity_map.write_parquet(directory / "entity_map.parquet")
 
     @classmethod
     def load(cls, directory: Path) -> HistoryTables:
@@ -103,6 +112,11 @@ class HistoryTables:
             first_seen=pl.read_parquet(directory / "first_seen.parquet"),
             allegations=read("allegations.parquet"),
             base_rate=float((directory / "base_rate.txt").read_text()),
+            **(
+                {"entity_map": pl.read_parquet(directory / "entity_map.parquet")}
+                if (directory / "entity_map.parquet").exists()
+                else {}
+            ),
         )
 
 
@@ -119,13 +133,17 @@ def build_history(
     outcomes: pl.DataFrame | None,
     parties: pl.DataFrame | None = None,
     allegations: pl.DataFrame | None = None,
+    entity_map: pl.DataFrame | None = None,
 ) -> HistoryTables:
     """Build the cumulative tables from a (completed) scoring frame and the known outcomes.
 
     ``outcomes`` follows ``domain/schema.py`` OUTCOMES (entry_number, line_number, violation,
     revenue_found_usd, known_at); it is joined to ``frame`` to find each outcome's importer,
     manufacturer and HTS x origin.  ``allegations`` (optional) has ``party_id, known_at``.
+    ``entity_map`` (optional, ``entities.resolved_party_map``) keys the history by resolved
+    entity instead of raw IOR / MID.
     """
+    frame, parties, allegations = _by_entity(frame, parties, allegations, entity_map)
     events: dict[str, pl.DataFrame] = {}
     base_rate = 0.0
     if outcomes is not None and outcomes.height:
@@ -185,6 +203,7 @@ def build_history(
             pl.col("party_id").alias("key"),
             pl.col("first_seen").cast(pl.Datetime("us")).alias("reg"),
         )
+        reg = reg.group_by("key").agg(pl.col("reg").min())  # several records of one entity
         first = (
             first.join(reg, on="key", how="full", coalesce=True)
             .select("key", pl.min_horizontal("first_seen", "reg").alias("first_seen"))
@@ -203,7 +222,30 @@ def build_history(
         first_seen=first.select("key", "first_seen"),
         allegations=alleg,
         base_rate=base_rate,
+        **({"entity_map": entity_map} if entity_map is not None and entity_map.height else {}),
     )
+
+
+def _by_entity(
+    frame: pl.DataFrame,
+    parties: pl.DataFrame | None,
+    allegations: pl.DataFrame | None,
+    entity_map: pl.DataFrame | None,
+) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
+    """Re-key the history inputs by resolved entity (a no-op without a map)."""
+    if entity_map is None or entity_map.height == 0:
+        return frame, parties, allegations
+    from tradeguard.entities.accounts import rekey_parties
+
+    def by_party(df: pl.DataFrame | None) -> pl.DataFrame | None:
+        if df is None or "party_id" not in df.columns:
+            return df
+        out = rekey_parties(df.rename({"party_id": "importer_id"}), entity_map)
+        return rekey_parties(out.rename({"importer_id": "manufacturer_id"}), entity_map).rename(
+            {"manufacturer_id": "party_id"}
+        )
+
+    return rekey_parties(frame, entity_map), by_party(parties), by_party(allegations)
 
 
 def _lookup(
@@ -244,7 +286,8 @@ def attach_history(frame: pl.DataFrame, hist: HistoryTables) -> pl.DataFrame:
     features are put back in the input order with one gather at the end.
     """
     order = frame["filed_at"].arg_sort()
-    q = frame.select(
+    keyed = _by_entity(frame, None, None, hist.entity_map)[0]
+    q = keyed.select(
         *[e.alias(k) for k, e in _KEYS.items()],
         pl.col("filed_at").cast(pl.Datetime("us")).alias("t"),
     )[order]

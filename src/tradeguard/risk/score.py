@@ -14,6 +14,9 @@ rule_points, model_score, mandatory, mandatory_reason, reasons, bundle_version``
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -27,7 +30,15 @@ from tradeguard.risk.history import attach_history
 from tradeguard.risk.model import combine, rules_probability
 from tradeguard.risk.rulepoints import RulePoints, evaluate_rules
 
-__all__ = ["score_batch", "feature_frame", "OUTPUT_SCHEMA", "PTIS"]
+__all__ = [
+    "score_batch",
+    "score_parts",
+    "ScoredParts",
+    "model_features",
+    "feature_frame",
+    "OUTPUT_SCHEMA",
+    "PTIS",
+]
 
 PTIS: list[str] = [p.value for p in PTI]
 
@@ -57,6 +68,14 @@ def feature_frame(
     return attach_history(df, bundle.history)
 
 
+def model_features(
+    lines: pa.Table | pa.RecordBatch | pl.DataFrame, bundle: ScoringBundle
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """The feature frame (what rules read) and the model matrix (what LightGBM reads)."""
+    feats = feature_frame(lines, bundle)
+    return feats, model_matrix(feats, bundle.spec)
+
+
 def score_batch(
     lines: pa.Table | pa.RecordBatch | pl.DataFrame,
     bundle: ScoringBundle,
@@ -69,11 +88,55 @@ def score_batch(
     the top ``thresholds["explain_max_share"]`` (1 %) of the batch by score;
     True -> reasons for every line (slow, for one entry in the API); False -> none.
     """
-    feats = feature_frame(lines, bundle)
+    return score_parts(lines, bundle, explain=explain).table
+
+
+@dataclass(frozen=True)
+class ScoredParts:
+    """``score_batch``'s output with what it was computed from: the model matrix ``x`` and
+    the rule results ``rules`` (rows aligned with ``table``).  The batch driver keeps the
+    rows it may have to explain later, so explanations describe exactly what was scored."""
+
+    table: pa.Table
+    x: np.ndarray
+    rules: RulePoints
+
+
+# Batches at least this large predict the model in a worker thread while the rules are
+# evaluated: LightGBM and polars both release the GIL, and neither keeps two cores busy for
+# the whole time on its own.  Small batches (the API's single entries) stay on one thread.
+_OVERLAP_ROWS = 20_000
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradeguard-model")
+    return _POOL
+
+
+def score_parts(
+    lines: pa.Table | pa.RecordBatch | pl.DataFrame,
+    bundle: ScoringBundle,
+    *,
+    explain: bool | None = None,
+    features: tuple[pl.DataFrame, np.ndarray] | None = None,
+) -> ScoredParts:
+    """``score_batch`` returning also the model matrix and rule results (see ScoredParts).
+
+    ``features``: ``model_features(lines, bundle)`` computed beforehand (the batch driver
+    computes the next chunk's features in a worker thread while this one is scored).
+    """
+    feats, x = features if features is not None else model_features(lines, bundle)
     n = feats.height
-    x = model_matrix(feats, bundle.spec)
-    p_model, p_pti, loss = bundle.models.predict(x)
-    rp: RulePoints = evaluate_rules(bundle.rules, feats, bundle.spec.absent)
+    if n >= _OVERLAP_ROWS:
+        pending = _pool().submit(bundle.models.predict, x)
+        rp: RulePoints = evaluate_rules(bundle.rules, feats, bundle.spec.absent)
+        p_model, p_pti, loss = pending.result()
+    else:
+        p_model, p_pti, loss = bundle.models.predict(x)
+        rp = evaluate_rules(bundle.rules, feats, bundle.spec.absent)
     scale = bundle.models.rule_scale
     score = combine(p_model, rules_probability(rp.total, scale))
     cols: dict[str, np.ndarray] = {}
@@ -122,4 +185,4 @@ def score_batch(
         pa.array(reason_col, type=pa.string()),
         pa.repeat(pa.scalar(bundle.version, pa.string()), n),
     ]
-    return pa.Table.from_arrays(arrays, schema=OUTPUT_SCHEMA)
+    return ScoredParts(pa.Table.from_arrays(arrays, schema=OUTPUT_SCHEMA), x, rp)

@@ -242,7 +242,12 @@ def test_dictionary_encoding_gives_the_same_answers() -> None:
         expr = compile_tree(tree, cat, LISTS, enc).expr.fill_null(False)
         if "=" not in text:
             assert enc.columns, text
-        looked = df.with_columns(list(enc.columns.values())).select(expr).to_series()
+        looked = (
+            df.with_columns(list(enc.columns.values()))
+            .with_columns(v.alias(k) for k, v in enc.lookup_columns().items())
+            .select(expr)
+            .to_series()
+        )
         assert direct.to_list() == looked.to_list(), text
 
 
@@ -290,3 +295,45 @@ def test_large_frames_encoded_and_blocked_agree_with_small_frames() -> None:
     offsets = [(r // 20_000, r % 20_000) for r in rows]
     expected = [parts[i].hit_ids([j])[0] for i, j in offsets]
     assert big.hit_ids(rows) == expected
+
+
+def test_big_frames_reuse_compiled_rules_only_when_the_encodings_agree() -> None:
+    """Chunks of a batch reuse the expressions compiled for the first one (they name lookup
+    columns; the tables are rebuilt per chunk); a chunk whose data change an encoding decision
+    is compiled afresh.  Either way the answers equal a fresh rule set's."""
+    from tradeguard.risk.rules import load_starter
+
+    rng = np.random.default_rng(9)
+    n = 60_001
+
+    def chunk(origins: list[str], mfr_unique: bool) -> pl.DataFrame:
+        mfr = (
+            [f"CN{i:09d}" for i in range(n)]
+            if mfr_unique
+            else rng.choice(["CNXINCOT88URU", "VNABC1HAN"], n).tolist()
+        )
+        return pl.DataFrame(
+            {
+                "hts": rng.choice(["7317001000", "6109100012", "0409000000", "4202210000"], n),
+                "origin": rng.choice(origins, n),
+                "export_country": rng.choice(["CN", "VN", "MX"], n),
+                "manufacturer_id": mfr,
+                "value_usd": rng.lognormal(7, 1.5, n),
+                "filed_at": pl.Series(rng.integers(20_240, 20_640, n)).cast(pl.Date),
+            }
+        )
+
+    rules = load_starter()
+    first = chunk(["CN", "VN", "DE"], False)
+    other_values = chunk(["MY", "HK", "CN", "TH"], False)  # same decisions, other uniques
+    other_decision = chunk(["CN", "VN"], True)  # manufacturer_id no longer worth encoding
+    rules.evaluate(first)
+    (state_key,) = rules._encoded
+    compiled = rules._encoded[state_key][0]
+    for df, reused in ((other_values, True), (other_decision, False), (first, False)):
+        got = rules.evaluate(df)
+        fresh = load_starter().evaluate(df)
+        assert got.summary.equals(fresh.summary)
+        assert got.matrix.equals(fresh.matrix)
+        assert (rules._encoded[state_key][0] is compiled) is reused
+    assert got.summary[POINTS].max() > 0  # type: ignore[operator]

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert
 
 from tradeguard.api import audit, security
 from tradeguard.api.deps import (
@@ -25,9 +25,9 @@ from tradeguard.api.deps import (
     utcnow,
 )
 from tradeguard.api.problems import responses
+from tradeguard.api.queries import authenticate, wrong_password
 from tradeguard.config import Settings
-from tradeguard.errors import NotAuthenticated, TooManyRequests
-from tradeguard.storage.tables_api import api_tokens, login_attempts, users
+from tradeguard.storage.tables_api import api_tokens
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -59,29 +59,10 @@ def issue_token(
 ) -> TokenOut:
     ip = request.client.host if request.client else "unknown"
     now = utcnow()
-    since = now - timedelta(seconds=settings.login_window_seconds)
     with db.begin() as conn:
-        failures = conn.execute(
-            select(func.count()).where(
-                login_attempts.c.at >= since,
-                ~login_attempts.c.success,
-                or_(login_attempts.c.username == body.username, login_attempts.c.ip == ip),
-            )
-        ).scalar_one()
-        if failures >= settings.login_max_failures:
-            raise TooManyRequests("too many failed sign-ins; try again later")
-        row = conn.execute(select(users).where(users.c.username == body.username)).first()
-        ok = (
-            row is not None
-            and row.active
-            and security.verify_password(row.password_hash, body.password)
-        )
-        if not ok:
-            conn.execute(
-                insert(login_attempts).values(username=body.username, ip=ip, at=now, success=False)
-            )
-    if not ok:
-        raise NotAuthenticated("wrong username or password")
+        row = authenticate(conn, settings, body.username, body.password, ip)
+    if row is None:
+        raise wrong_password()
     assert row is not None
     token = security.new_token()
     expires = now + timedelta(minutes=settings.token_ttl_minutes)

@@ -14,10 +14,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select
 
 from tradeguard.api.deps import (
-    PORT_BOUND,
     Database,
     Page,
     Principal,
@@ -27,9 +26,8 @@ from tradeguard.api.deps import (
     get_page,
 )
 from tradeguard.api.problems import responses
+from tradeguard.api.queries import queue_query
 from tradeguard.domain.codes import EntryStatus, Lane, Role
-from tradeguard.storage.tables_api import assessments, decisions
-from tradeguard.storage.tables_foundation import entries, findings
 
 router = APIRouter(prefix="/queues", tags=["work"])
 
@@ -56,53 +54,6 @@ class QueuePage(BaseModel):
     next_offset: int | None
 
 
-def _queue_sql(
-    lane: Lane,
-    status: EntryStatus,
-    principal: Principal,
-    port_code: str | None,
-    min_score: float | None,
-    importer_id: str | None,
-) -> Select[tuple[object, ...]]:
-    risk = (
-        select(func.sum(assessments.c.revenue_at_risk_usd))
-        .where(assessments.c.entry_number == entries.c.entry_number)
-        .scalar_subquery()
-    )
-    q = (
-        select(
-            entries.c.entry_number,
-            entries.c.port_code,
-            entries.c.importer_id,
-            entries.c.entry_type,
-            entries.c.filed_at,
-            entries.c.status,
-            decisions.c.lane,
-            decisions.c.score,
-            risk.label("revenue_at_risk_usd"),
-            decisions.c.reason,
-            decisions.c.reason_code,
-            decisions.c.random_sample,
-        )
-        .join(decisions, decisions.c.entry_number == entries.c.entry_number)
-        .where(decisions.c.lane == lane.value, entries.c.status == status.value)
-    )
-    if lane is Lane.POST_RELEASE_AUDIT:
-        done = exists().where(
-            findings.c.entry_number == entries.c.entry_number, findings.c.kind == "audit"
-        )
-        q = q.where(~done)
-    if principal.role in PORT_BOUND:
-        q = q.where(entries.c.port_code.in_(sorted(principal.ports)))
-    if port_code:
-        q = q.where(entries.c.port_code == port_code)
-    if min_score is not None:
-        q = q.where(decisions.c.score >= min_score)
-    if importer_id:
-        q = q.where(entries.c.importer_id == importer_id)
-    return q.order_by(decisions.c.score.desc(), entries.c.filed_at, entries.c.entry_number)
-
-
 def _serve(db: Database, page: Page, q: Select[tuple[object, ...]]) -> dict[str, object]:
     with db.connect() as conn:
         rows = conn.execute(q.limit(page.limit + 1).offset(page.offset)).mappings().all()
@@ -124,7 +75,7 @@ def exam_queue(
     importer_id: ImporterFilter = None,
 ) -> dict[str, object]:
     """Held entries laned to exam, highest score first."""
-    q = _queue_sql(Lane.EXAM, EntryStatus.HELD, principal, port_code, min_score, importer_id)
+    q = queue_query(Lane.EXAM, EntryStatus.HELD, principal, port_code, min_score, importer_id)
     return _serve(db, page, q)
 
 
@@ -138,7 +89,7 @@ def review_queue(
     importer_id: ImporterFilter = None,
 ) -> dict[str, object]:
     """Held entries laned to document review, highest score first."""
-    q = _queue_sql(
+    q = queue_query(
         Lane.DOCUMENT_REVIEW, EntryStatus.HELD, principal, port_code, min_score, importer_id
     )
     return _serve(db, page, q)
@@ -154,7 +105,7 @@ def audit_queue(
     importer_id: ImporterFilter = None,
 ) -> dict[str, object]:
     """Released entries laned to post-release audit and not yet audited."""
-    q = _queue_sql(
+    q = queue_query(
         Lane.POST_RELEASE_AUDIT, EntryStatus.RELEASED, principal, port_code, min_score, importer_id
     )
     return _serve(db, page, q)

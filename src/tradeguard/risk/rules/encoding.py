@@ -31,14 +31,31 @@ class _Encoding:
     uniques: pl.DataFrame  # one column, named as the source column: the distinct values
 
 
+@dataclass(frozen=True)
+class EncoderState:
+    """What a :class:`DictionaryEncoder` decided on one frame (see ``replay``)."""
+
+    encoded: dict[str, bool]  # column -> encoded or not
+    tests: list[tuple[tuple[str, bytes], pl.Expr, str]]  # (code, test key), test, lookup name
+
+
 class DictionaryEncoder:
-    """Per-frame cache of column encodings; hand it to the compiler for one evaluation."""
+    """Per-frame cache of column encodings; hand it to the compiler for one evaluation.
+
+    ``lookup`` does not evaluate its test at once: it names a lookup column and records the
+    test, and :meth:`lookup_columns` then evaluates every test of a column in ONE query on its
+    distinct values (300 rules make ~170 such tests; one small query each cost more than the
+    rules themselves).  Identical tests (rule variants repeat their base rule's tests) share
+    one lookup column.  The rule expressions read the lookup columns, so the caller adds
+    :attr:`columns` (the codes) and then :meth:`lookup_columns` before evaluating them.
+    """
 
     def __init__(self, frame: pl.DataFrame, min_rows: int = MIN_ROWS) -> None:
         self.frame = frame
         self.min_rows = min_rows
         self._enc: dict[str, _Encoding | None] = {}
         self.columns: dict[str, pl.Series] = {}  # code columns to add before evaluating
+        self._tests: dict[tuple[str, bytes], tuple[_Encoding, pl.Expr, str]] = {}
 
     def lookup(self, spec: FieldSpec, test: pl.Expr) -> pl.Expr | None:
         """``test`` (a boolean expression over field ``spec`` alone) as a table lookup by code,
@@ -47,10 +64,45 @@ class DictionaryEncoder:
         enc = self._encoding(column) if column is not None else None
         if enc is None:
             return None
-        table = enc.uniques.select(test.fill_null(False)).to_series()
-        if table.len() == 0:  # the column holds only nulls: nothing can hit
-            return pl.col(enc.code).is_not_null() & pl.lit(False)
-        return pl.lit(table).gather(pl.col(enc.code))
+        key = (enc.code, test.meta.serialize(format="binary"))
+        if key not in self._tests:
+            self._tests[key] = (enc, test, f"__lookup_{len(self._tests)}")
+        return pl.col(self._tests[key][2])
+
+    def state(self) -> EncoderState:
+        """Which columns were (not) encoded and the tests recorded, for :meth:`replay`."""
+        return EncoderState(
+            {c: e is not None for c, e in self._enc.items()},
+            [(k, test, name) for k, (_, test, name) in self._tests.items()],
+        )
+
+    def replay(self, state: EncoderState) -> bool:
+        """Take the decisions and tests of an earlier frame of the same shape, so that the
+        rule expressions compiled then (which name lookup columns, not tables) serve this
+        frame too; False (and nothing changed) when this frame's data decide otherwise."""
+        if any((self._encoding(c) is not None) != enc for c, enc in state.encoded.items()):
+            return False
+        by_code = {e.code: e for e in self._enc.values() if e is not None}
+        for key, test, name in state.tests:
+            self._tests[key] = (by_code[key[0]], test, name)
+        return True
+
+    def lookup_columns(self) -> dict[str, pl.Expr]:
+        """The recorded tests as lookups by code: name -> expression over the code columns."""
+        by_code: dict[str, list[tuple[_Encoding, pl.Expr, str]]] = {}
+        for enc, test, name in self._tests.values():
+            by_code.setdefault(enc.code, []).append((enc, test, name))
+        out: dict[str, pl.Expr] = {}
+        for code, tests in by_code.items():
+            uniques = tests[0][0].uniques
+            if uniques.height == 0:  # the column holds only nulls: nothing can hit
+                for _, _, name in tests:
+                    out[name] = pl.col(code).is_not_null() & pl.lit(False)
+                continue
+            tables = uniques.select(test.fill_null(False).alias(name) for _, test, name in tests)
+            for _, _, name in tests:
+                out[name] = pl.lit(tables[name]).gather(pl.col(code))
+        return out
 
     def _base_column(self, spec: FieldSpec) -> str | None:
         if spec.source == "derived":

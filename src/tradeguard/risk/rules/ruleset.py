@@ -26,7 +26,7 @@ from tradeguard.domain.codes import PTI
 from tradeguard.errors import IssueCollector
 
 from .compiler import ConditionProblems, compile_tree
-from .encoding import MIN_ROWS, DictionaryEncoder
+from .encoding import MIN_ROWS, DictionaryEncoder, EncoderState
 from .fields import FieldCatalogue, catalogue_for_frame, field_expr
 from .lists import RefList, as_reflists, merge
 from .model import Rule
@@ -118,6 +118,11 @@ class RuleSet:
     _compiled: dict[Any, dict[str, pl.Expr | str]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # the same for big (dictionary-encoded) frames: the expressions name lookup columns, so
+    # the next chunk of a batch reuses them when its encoding decisions are the same
+    _encoded: dict[Any, tuple[dict[str, pl.Expr | str], EncoderState]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -163,6 +168,12 @@ class RuleSet:
         active: list[Rule] = []
         exprs: list[pl.Expr] = []
         compiled = self._compiled_for(frame, all_lists)
+        encoded_key = None
+        if compiled is None:  # big frame: reuse expressions if the encodings agree
+            encoded_key = _shape_key(frame, all_lists)
+            cached = self._encoded.get(encoded_key)
+            reuse = cached is not None and encoder.replay(cached[1])
+            compiled = cached[0] if cached is not None and reuse else {}
         for rule in self.rules:
             start, end = rule.effective_from or date.min, rule.effective_to or date.max
             if end < lo or start > hi:
@@ -181,6 +192,10 @@ class RuleSet:
                 cond = cond & day.is_between(pl.lit(start), pl.lit(end), closed="both")
             active.append(rule)
             exprs.append(cond.fill_null(False).alias(rule.id))
+        if encoded_key is not None:
+            if encoded_key not in self._encoded and len(self._encoded) >= _CACHE_SIZE:
+                self._encoded.clear()
+            self._encoded[encoded_key] = (compiled, encoder.state())
         if strict:
             issues.raise_if_any("rules cannot be evaluated on this frame")
         extra.update(encoder.columns)
@@ -190,6 +205,9 @@ class RuleSet:
                 lazy = lazy.with_columns(
                     [v.alias(k) if isinstance(v, pl.Expr) else v for k, v in extra.items()]
                 )
+            lookups = encoder.lookup_columns()
+            if lookups:  # they read the code columns just added
+                lazy = lazy.with_columns(v.alias(k) for k, v in lookups.items())
             matrix = lazy.select(exprs).collect()
         else:
             matrix = pl.DataFrame()
@@ -203,16 +221,20 @@ class RuleSet:
         enough to be dictionary-encoded (their expressions depend on the data)."""
         if frame.height >= MIN_ROWS:
             return None
-        key = (
-            tuple((name, str(dtype)) for name, dtype in frame.schema.items()),
-            tuple(sorted((n, rl.type, rl.items) for n, rl in lists.items())),
-        )
+        key = _shape_key(frame, lists)
         if key not in self._compiled and len(self._compiled) >= _CACHE_SIZE:
             self._compiled.clear()
         return self._compiled.setdefault(key, {})
 
 
 _CACHE_SIZE = 8
+
+
+def _shape_key(frame: pl.DataFrame, lists: Mapping[str, RefList]) -> Any:
+    return (
+        tuple((name, str(dtype)) for name, dtype in frame.schema.items()),
+        tuple(sorted((n, rl.type, rl.items) for n, rl in lists.items())),
+    )
 
 
 def _compile(
