@@ -118,7 +118,7 @@ def create_app(
     root.state.api = api
     root.mount(
         PREFIX,
-        BodyLimit(api, settings.max_request_bytes, settings.max_upload_bytes),  # type: ignore[arg-type]
+        BodyLimit(api, settings.max_request_bytes, settings.max_upload_bytes),
     )
     from tradeguard.web.app import mount_portal  # the officer portal at /
 

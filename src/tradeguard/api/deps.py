@@ -158,6 +158,13 @@ class Allow:
     def __init__(self, roles: frozenset[Role] | None) -> None:
         self.allowed_roles = roles
 
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles let through; a public route has none to list."""
+        if self.allowed_roles is None:
+            raise ValueError("a public route admits everyone; it has no role list")
+        return self.allowed_roles
+
     def __call__(self, request: Request) -> Principal | None:
         # Resolved lazily so public routes never touch the token table.
         if self.allowed_roles is None:

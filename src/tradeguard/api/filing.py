@@ -120,7 +120,7 @@ def _policy(conn: Connection, base: LanePolicy, port: str, at: datetime) -> Lane
         else (configured.review if configured.review is not None else base.review_capacity)
     )
     day = at.replace(hour=0, minute=0, second=0, microsecond=0)
-    used = dict(
+    used: dict[str, int] = dict(
         conn.execute(
             select(decisions.c.lane, func.count())
             .where(decisions.c.port_code == port, decisions.c.decided_at >= day)

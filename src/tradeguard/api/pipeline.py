@@ -125,7 +125,7 @@ class StagePipeline:
         from tradeguard.revenue import entry_charges
 
         # the same date accept_entry prices on: arrival, else today
-        return entry_charges(entry, self.reference, on=entry.arrival_date)  # type: ignore[no-any-return]
+        return entry_charges(entry, self.reference, on=entry.arrival_date)
 
     def score(self, entries: pa.Table, lines: pa.Table, trusted: str) -> pa.Table:
         # concurrent filings are scored together (see api/batcher.py)
@@ -142,7 +142,7 @@ class StagePipeline:
                 "trusted_status": list(trusted.values()),
             }
         )
-        return score_batch(scoring_frame(entries, lines, parties), self.bundle)  # type: ignore[no-any-return]
+        return score_batch(scoring_frame(entries, lines, parties), self.bundle)
 
     def lanes(
         self, assessments: pa.Table, entries: pa.Table, trusted: str, policy: LanePolicy

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from tradeguard.errors import Conflict, NotFound
+from tradeguard.storage.base import insert_id
 from tradeguard.storage.tables_entities import entity_links, leads, watch_list_entries
 
 __all__ = [
@@ -155,7 +156,8 @@ def refer_lead(conn: Connection, lead_id: int, actor: str, reason: str | None = 
     why = reason or f"lead {lead_id} ({lead['pattern']}): {lead['summary']}"
     ids = []
     for number in sorted(known):
-        res = conn.execute(
+        key = insert_id(
+            conn,
             insert(referrals).values(
                 entry_number=number,
                 kind="audit",
@@ -163,11 +165,9 @@ def refer_lead(conn: Connection, lead_id: int, actor: str, reason: str | None = 
                 referred_by=actor,
                 at=now,
                 status="open",
-            )  # fmt: skip
+            ),  # fmt: skip
         )
-        key = res.inserted_primary_key
-        assert key is not None
-        ids.append(int(key[0]))
+        ids.append(key)
     _act(conn, lead_id, "referred", actor)
     return ids
 

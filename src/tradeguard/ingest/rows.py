@@ -145,7 +145,7 @@ def key_text(table: str, row: Row) -> str:
 
 @lru_cache(maxsize=64)
 def _getter(names: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
-    return itemgetter(*names)  # type: ignore[return-value]
+    return itemgetter(*names)
 
 
 def content_hash(row: Row, names: Sequence[str], money: tuple[str, ...] = ()) -> str:

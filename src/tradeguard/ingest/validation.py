@@ -135,7 +135,7 @@ def check_entry(row: Row, codes: ReferenceCodes) -> list[str]:
     _upper(row, "entry_number", "filer_code", "lading_port")
     number_ok = _entry_number(row, out)
     number, filer = row.get("entry_number"), row.get("filer_code")
-    if number_ok and filer and not number.startswith(filer):
+    if number_ok and number and filer and not number.startswith(filer):
         out.append(f"filer_code: {filer} is not the filer code of entry number {number}")
     if row.get("entry_type") is not None and row["entry_type"] not in ENTRY_TYPES:
         out.append(f"entry_type: unknown entry type {row['entry_type']}")

@@ -22,6 +22,7 @@ from tradeguard.domain.codes import EntryStatus
 from tradeguard.errors import Conflict, IssueCollector, NotFound, ValidationFailed
 from tradeguard.outcomes import penalties
 from tradeguard.storage import entries as entry_repo
+from tradeguard.storage.base import insert_id
 from tradeguard.storage.entries import Executor, Page, utcnow
 from tradeguard.storage.tables_foundation import entries, findings, lines
 from tradeguard.storage.tables_outcomes import (
@@ -83,7 +84,7 @@ def seize(
         "recorded_by": actor,
         "recorded_at": now,
     }
-    row["id"] = conn.execute(seizures.insert().values(**row)).inserted_primary_key[0]  # type: ignore[attr-defined]
+    row["id"] = insert_id(conn, seizures.insert().values(**row))
     return row
 
 
@@ -119,7 +120,7 @@ def _insert_case(conn: Executor, row: dict[str, Any], actor: str) -> dict[str, A
         "opened_by": actor,
         "updated_at": now,
     }
-    case_id = conn.execute(penalty_cases.insert().values(**row)).inserted_primary_key[0]  # type: ignore[attr-defined]
+    case_id = insert_id(conn, penalty_cases.insert().values(**row))
     conn.execute(
         case_events.insert().values(
             case_id=case_id, from_status=None, to_status="open", at=now, actor=actor
@@ -341,7 +342,7 @@ def refer(
         "at": utcnow(),
         "status": "open",
     }
-    row["id"] = conn.execute(referrals.insert().values(**row)).inserted_primary_key[0]  # type: ignore[attr-defined]
+    row["id"] = insert_id(conn, referrals.insert().values(**row))
     return row
 
 

@@ -7,7 +7,10 @@ all on this metadata; Alembic migrations under ``storage/migrations/versions`` a
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from typing import Any, cast
+
+from sqlalchemy import Connection, CursorResult, Insert, MetaData
+from sqlalchemy.orm import Session
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -18,3 +21,12 @@ NAMING = {
 }
 
 metadata = MetaData(naming_convention=NAMING)
+
+
+def insert_id(conn: Connection | Session, statement: Insert) -> int:
+    """Run ``statement`` (an INSERT into a table with an integer key) and return the new key."""
+    # An INSERT always yields a CursorResult, through a Session too.
+    key = cast(CursorResult[Any], conn.execute(statement)).inserted_primary_key
+    if key is None or key[0] is None:
+        raise RuntimeError(f"the insert into {statement.table} returned no primary key")
+    return int(key[0])

@@ -27,7 +27,7 @@ from tradeguard.web.app import templates
 from tradeguard.web.session import context, page_for
 
 router = APIRouter(include_in_schema=False)
-ACCOUNT_READERS = page_for(*work.ASSESSMENT_READERS.allowed_roles)  # type: ignore[union-attr]
+ACCOUNT_READERS = page_for(*work.ASSESSMENT_READERS.roles)
 INSPECTED = ("exam", "document_review")
 
 

@@ -9,7 +9,7 @@ functions (``api.routes.rules``), so validation and audit are the same.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,7 +22,7 @@ from tradeguard.web.app import templates
 from tradeguard.web.session import context, page_for
 
 router = APIRouter(include_in_schema=False)
-READERS = page_for(*rule_routes.READERS.allowed_roles)  # type: ignore[union-attr]
+READERS = page_for(*rule_routes.READERS.roles)
 WRITERS = page_for(Role.TARGETER)
 FIELDS = ("name", "owner", "pti", "weight", "condition", "mandatory", "note")
 
@@ -48,7 +48,8 @@ def _stored(request: Request, principal: Principal) -> dict[str, Any]:
     page = rule_routes.list_rules(
         principal, request.app.state.api.state.db, Page(limit=10_000, offset=0), None
     )
-    return {r.id: r for r in page["items"]}
+    items = cast(list[Any], page["items"])
+    return {r.id: r for r in items}
 
 
 @router.get("/rules")

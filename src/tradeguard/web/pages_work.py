@@ -35,10 +35,10 @@ QUEUES: dict[str, tuple[Lane, EntryStatus, str]] = {
     "review": (Lane.DOCUMENT_REVIEW, EntryStatus.HELD, "Document review queue"),
     "audit": (Lane.POST_RELEASE_AUDIT, EntryStatus.RELEASED, "Post-release audit queue"),
 }
-ENTRY_READERS = page_for(*work.ASSESSMENT_READERS.allowed_roles)  # type: ignore[union-attr]
-FINDING_WRITERS = page_for(*work.FINDING_WRITERS.allowed_roles)  # type: ignore[union-attr]
-RELEASERS = page_for(*work.RELEASERS.allowed_roles)  # type: ignore[union-attr]
-ENFORCERS = page_for(*work.ENFORCERS.allowed_roles)  # type: ignore[union-attr]
+ENTRY_READERS = page_for(*work.ASSESSMENT_READERS.roles)
+FINDING_WRITERS = page_for(*work.FINDING_WRITERS.roles)
+RELEASERS = page_for(*work.RELEASERS.roles)
+ENFORCERS = page_for(*work.ENFORCERS.roles)
 REFERRERS = page_for(Role.OFFICER, Role.IMPORT_SPECIALIST, Role.AUDITOR, Role.SUPERVISOR)
 QUEUE_SIZE = 200
 QUEUE_ROLES = {
@@ -234,10 +234,10 @@ def entry_page(
             form=form or {},
             violations=[v.value for v in Violation],
             ptis=[p.value for p in PTI],
-            can_find=role in FINDING_WRITERS.allowed_roles,  # type: ignore[operator]
-            can_release=role in RELEASERS.allowed_roles,  # type: ignore[operator]
-            can_enforce=role in ENFORCERS.allowed_roles,  # type: ignore[operator]
-            can_refer=role in REFERRERS.allowed_roles,  # type: ignore[operator]
+            can_find=role in FINDING_WRITERS.roles,
+            can_release=role in RELEASERS.roles,
+            can_enforce=role in ENFORCERS.roles,
+            can_refer=role in REFERRERS.roles,
         ),
         status_code=status_code,
     )

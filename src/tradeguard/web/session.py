@@ -39,6 +39,13 @@ class PageFor:
     def __init__(self, roles: frozenset[Role] | None) -> None:
         self.allowed_roles = roles
 
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles that may open the page; the public sign-in page has none to list."""
+        if self.allowed_roles is None:
+            raise ValueError("a public page admits everyone; it has no role list")
+        return self.allowed_roles
+
     async def __call__(self, request: Request) -> Principal | None:
         if self.allowed_roles is None:
             return None

@@ -22,6 +22,7 @@ from tradeguard.api.deps import (
 )
 from tradeguard.api.problems import responses
 from tradeguard.domain.codes import Role
+from tradeguard.storage.base import insert_id
 from tradeguard.storage.tables_api import allegations
 
 router = APIRouter(prefix="/allegations", tags=["targeting"])
@@ -63,7 +64,8 @@ def create_allegation(
     """Record an allegation against an importer, a manufacturer or an HTS number."""
     target = body.target_id.replace(".", "") if body.target_type == "hts" else body.target_id
     with db.begin() as conn:
-        new_id = conn.execute(
+        new_id = insert_id(
+            conn,
             insert(allegations).values(
                 source=body.source,
                 text=body.text,
@@ -71,8 +73,8 @@ def create_allegation(
                 target_id=target.upper(),
                 received_at=utcnow(),
                 received_by=principal.username,
-            )
-        ).inserted_primary_key[0]
+            ),
+        )
         audit.record(
             conn,
             principal,

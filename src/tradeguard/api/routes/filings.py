@@ -76,9 +76,9 @@ def file_all(
         futures = [pool.submit(one, job) for job in zip(jobs, priced, strict=True)]
     filed = []
     for f in futures:
-        exc = f.exception()
-        if exc is not None:
-            raise exc
+        failure = f.exception()
+        if failure is not None:
+            raise failure
         filed.append(f.result())
     created = sum(f.created for f in filed)
     return created, len(filed) - created, [f.entry for f in filed]

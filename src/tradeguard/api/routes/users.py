@@ -25,6 +25,7 @@ from tradeguard.api.deps import (
 from tradeguard.api.problems import responses
 from tradeguard.domain.codes import Role
 from tradeguard.errors import Conflict, NotFound
+from tradeguard.storage.base import insert_id
 from tradeguard.storage.tables_api import api_tokens, user_importers, user_ports, users
 
 router = APIRouter(prefix="/users", tags=["admin"])
@@ -68,7 +69,8 @@ def create_user(conn: Connection, body: UserCreate) -> int:
     """Insert a user with its bindings; the id.  Raises Conflict for a taken username."""
     if conn.execute(select(users.c.id).where(users.c.username == body.username)).first():
         raise Conflict(f"username {body.username!r} is taken")
-    user_id = conn.execute(
+    user_id = insert_id(
+        conn,
         insert(users).values(
             username=body.username,
             password_hash=security.hash_password(body.password),
@@ -76,8 +78,8 @@ def create_user(conn: Connection, body: UserCreate) -> int:
             filer_code=body.filer_code,
             active=True,
             created_at=utcnow(),
-        )
-    ).inserted_primary_key[0]
+        ),
+    )
     for imp in sorted(set(body.importers)):
         conn.execute(insert(user_importers).values(user_id=user_id, importer_id=imp))
     for port in sorted(set(body.ports)):

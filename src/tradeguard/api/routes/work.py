@@ -8,6 +8,7 @@ their ports (others answer 404, as for an unknown entry).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
@@ -126,8 +127,8 @@ def read_assessment(
     with db.begin() as conn:
         row = visible_entry(conn, principal, entry_number)
         number = row["entry_number"]
-        scored = {
-            r["line_number"]: r
+        scored: dict[int, Mapping[str, Any]] = {
+            r["line_number"]: dict(r)
             for r in conn.execute(
                 select(assessments).where(assessments.c.entry_number == number)
             ).mappings()
