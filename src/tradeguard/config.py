@@ -92,6 +92,22 @@ class Settings(BaseSettings):
         default=None,
         description="Scoring bundle directory the API scores with; unset uses the built-in rules.",
     )
+    targeting_check_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description=(
+            "How often the service checks the system of record for saved or retired rules, a "
+            "promoted model, watch lists and new outcomes (0: before every score)."
+        ),
+    )
+    history_refresh_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "Shortest time between two rebuilds of the history features from the recorded "
+            "outcomes, allegations and entity links (rebuilt in the background)."
+        ),
+    )
 
     rule_review_min_inspections: int = Field(
         default=30,

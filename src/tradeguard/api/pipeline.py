@@ -12,7 +12,9 @@ serve whole micro-batches: new filings are gathered and filed together by
 the one-entry methods batch concurrent callers through :mod:`tradeguard.api.batcher`.
 
 Heavy objects (reference data, the scoring bundle) are loaded once, on first use, and shared
-by every request: they are frozen values.
+by every request: they are frozen values.  The bundle is the targeting in force
+(:mod:`tradeguard.api.targeting`): recomposed when a rule is saved, a model promoted, a watch
+list or an outcome recorded.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class StagePipeline:
         self.settings = settings
         self._lock = threading.RLock()
         self._reference: Any = None
-        self._bundle: Any = None
+        self._targeting: Any = None
         self._acceptor: Batcher[EntryCreate, Any] = Batcher(
             self.accept_many, name="tradeguard-accept-batcher"
         )
@@ -94,16 +96,28 @@ class StagePipeline:
         return self._reference
 
     @property
-    def bundle(self) -> Any:
-        if self._bundle is None:
+    def targeting(self) -> Any:
+        """The targeting in force (``api.targeting.LiveTargeting``): model, stored rules,
+        watch lists and history from the system of record."""
+        if self._targeting is None:
             with self._lock:
-                if self._bundle is None:
-                    self._bundle = _load_bundle(self.settings, self.reference)
-        return self._bundle
+                if self._targeting is None:
+                    from tradeguard.api.targeting import LiveTargeting
+                    from tradeguard.storage import engine_for
+
+                    engine = engine_for(self.settings.effective_database_url)
+                    self._targeting = LiveTargeting(self.settings, engine, self.reference)
+        return self._targeting
+
+    @property
+    def bundle(self) -> Any:
+        """The bundle to score with now (see ``api.targeting``)."""
+        return self.targeting.bundle()
 
     def warm(self) -> None:
-        """Load the reference data and the bundle now (a server start, not the first filer)."""
-        _ = self.bundle
+        """Load the reference data and compose the targeting now (a server start, not the
+        first filer)."""
+        self.targeting.refresh()
 
     def accept(self, entry: EntryCreate) -> tuple[Charges, dict[int, Charges]]:
         # concurrent filings are validated and priced together (see api/batcher.py)
@@ -176,33 +190,3 @@ class StagePipeline:
         out = assign_lanes(assessments, ent, policy, seed=LANE_SEED)
         rows = {r["entry_number"]: r for r in out.iter_rows(named=True)}
         return [rows[e.column("entry_number")[0].as_py()] for _, e, _, _ in items]
-
-
-# Without a trained bundle the service still targets, with the starter rules alone: points
-# become a probability 1 - exp(-points / scale); 60 points (a strong single rule) ~ 0.63.
-RULES_ONLY_SCALE = 60.0
-
-
-def _load_bundle(settings: Settings, reference: Any) -> Any:
-    """The bundle of ``Settings.bundle_dir``, or a rules-only bundle of the starter rules."""
-    from tradeguard.risk import ScoringBundle
-
-    if settings.bundle_dir is not None:
-        return ScoringBundle.load(settings.bundle_dir)
-    from tradeguard.risk.features import FeatureSpec
-    from tradeguard.risk.frame import complete
-    from tradeguard.risk.history import build_history
-    from tradeguard.risk.model import ModelSet
-    from tradeguard.risk.rules import load_starter, starter_dir
-    from tradeguard.risk.snapshot_build import snapshot_from_reference
-
-    return ScoringBundle(
-        version="starter-rules",
-        spec=FeatureSpec(),
-        models=ModelSet(feature_names=[], overall=None, rule_scale=RULES_ONLY_SCALE),
-        snapshot=snapshot_from_reference(reference),
-        # empty history: every importer looks new, which the rules may weigh
-        history=build_history(complete(pl.DataFrame()), None),
-        rules=load_starter(),
-        rules_dir=starter_dir(),
-    )

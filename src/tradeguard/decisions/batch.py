@@ -452,7 +452,7 @@ def score_files(
 RULES_ONLY_SCALE = 100.0
 
 
-def rules_only_bundle(rules_dir: Path | None = None) -> Any:
+def rules_only_bundle(rules_dir: Path | None = None, reference: Any = None) -> Any:
     """A scoring bundle without a learned model: the targeting rules alone.
 
     Used by ``tradeguard score`` when no ``--model`` is given (before any outcome has been
@@ -460,7 +460,8 @@ def rules_only_bundle(rules_dir: Path | None = None) -> Any:
     the score is ``1 - exp(-rule points / RULES_ONLY_SCALE)`` per issue and overall, mandatory
     holds work as usual, and revenue at risk is 0 (nothing was learned about losses).  Rules:
     ``rules_dir``, else the packaged starter set; the reference snapshot is the packaged U.S.
-    reference data (AD/CVD scopes for ``adcvd_case_missing``).
+    reference data (AD/CVD scopes for ``adcvd_case_missing``), or ``reference`` (the loaded
+    ``tradeguard.reference`` tables, e.g. the user's own files of the settings).
     """
     import hashlib
 
@@ -483,7 +484,7 @@ def rules_only_bundle(rules_dir: Path | None = None) -> Any:
         version=f"rules-only-{digest.hexdigest()[:10]}",
         spec=spec,
         models=ModelSet(feature_names=spec.names, overall=None, rule_scale=RULES_ONLY_SCALE),
-        snapshot=snapshot_from_reference(),
+        snapshot=snapshot_from_reference(reference),
         # empty but complete history tables (no outcome known): history features are 0
         history=build_history(
             complete(pl.DataFrame({"entry_number": []}, {"entry_number": pl.String})), None

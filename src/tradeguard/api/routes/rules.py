@@ -2,14 +2,16 @@
 
 A rule is stored as the JSON of its mapping, versioned: an edit writes version n+1 and keeps
 the old versions, so the rule that selected an entry months ago can still be read.  Saving
-runs ``risk.rules.parse_rule`` with the starter lists, and refuses the rule with every problem
-it finds (422).  Only targeters write rules; supervisors may read them.
+runs ``risk.rules.parse_rule`` with the lists a rule may use (the starter lists and the watch
+lists, ``api.targeting.rule_lists``), and refuses the rule with every problem it finds (422).
+Stored rules overlay the model's rules in the targeting in force (``api.targeting``): a saved
+rule selects from the next filing on, a retired one stops.  Only targeters write rules;
+supervisors may read them.
 """
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
@@ -71,18 +73,11 @@ class RulePage(BaseModel):
     next_offset: int | None
 
 
-@lru_cache(maxsize=1)
-def _starter_lists() -> Any:
-    from tradeguard.risk.rules import load_starter
-
-    return load_starter().lists
-
-
-def validate_rule(raw: dict[str, Any], version: int) -> dict[str, Any]:
+def validate_rule(raw: dict[str, Any], version: int, lists: Any) -> dict[str, Any]:
     """The rule as stored (normalised by ``parse_rule``) or ValidationFailed with every issue."""
     from tradeguard.risk.rules import parse_rule
 
-    rule = parse_rule({**raw, "version": version}, lists=_starter_lists())
+    rule = parse_rule({**raw, "version": version}, lists=lists)
     return rule.to_dict()
 
 
@@ -104,7 +99,9 @@ def _latest(conn: Connection, rule_id: str) -> Any:
 
 
 def _save(conn: Connection, principal: Principal, raw: dict[str, Any], version: int) -> RuleOut:
-    body = validate_rule(raw, version)
+    from tradeguard.api.targeting import rule_lists
+
+    body = validate_rule(raw, version, rule_lists(conn))
     now = utcnow()
     conn.execute(
         insert(rules).values(
