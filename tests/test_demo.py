@@ -38,6 +38,9 @@ def test_demo_runs_to_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert counts.get("held", 0) == lanes.get("exam", 0) + lanes.get("document_review", 0)
     assert scorer_events == 2 * n_decisions  # filed -> assessed -> held | released
     assert lanes.get("release", 0) > 0
+    # the report cards' warehouse is exported, with its fingerprints
+    assert (plan.directory / "warehouse" / "_state.json").exists()
+    assert any((plan.directory / "warehouse" / "entries").glob("month=*/part-0.parquet"))
 
     # a decision is never stored twice
     import polars as pl

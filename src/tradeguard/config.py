@@ -109,6 +109,14 @@ class Settings(BaseSettings):
         ),
     )
 
+    warehouse_dir: Path = Field(
+        default=Path("warehouse"),
+        description=(
+            "Analytics warehouse (Parquet by month) that `tradeguard warehouse export` writes "
+            "and the portal's report cards read; the portal brings it up to date on demand."
+        ),
+    )
+
     rule_review_min_inspections: int = Field(
         default=30,
         ge=1,

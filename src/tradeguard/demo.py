@@ -5,7 +5,10 @@
 3. train a scoring bundle on the outcomes known before the last days (``risk.train``);
 4. score the last days' entries, lane them under port capacity with the random compliance
    sample (``decisions``), store the assessments and decisions, and print the lanes and why;
-5. record the older entries as released history, create a user per role, serve the portal.
+5. record the older entries as released history;
+6. export the analytics warehouse the report cards read (``analytics.warehouse``, incremental:
+   a second run rewrites only the months that changed);
+7. create a user per role, serve the portal.
 
 Every step calls the same stage functions the individual commands use.
 """
@@ -211,6 +214,7 @@ def run_demo(plan: DemoPlan, *, serve: bool, host: str, port: int) -> None:
     os.environ["TRADEGUARD_SQLITE_PATH"] = str(plan.sqlite_path)
     os.environ.pop("TRADEGUARD_DATABASE_URL", None)
     os.environ["TRADEGUARD_BUNDLE_DIR"] = str(plan.directory / "model")
+    os.environ["TRADEGUARD_WAREHOUSE_DIR"] = str(plan.directory / "warehouse")
     from tradeguard.config import get_settings
 
     get_settings.cache_clear()
@@ -251,7 +255,10 @@ def run_demo(plan: DemoPlan, *, serve: bool, host: str, port: int) -> None:
             )
         console.print(f"{n:,} earlier entries recorded as released history")
 
-    _step("5. users and portal")
+    _step("5. analytics warehouse for the report cards")
+    export_for_reports(plan)
+
+    _step("6. users and portal")
     _print_users(plan.url)
     if serve:
         import uvicorn
@@ -261,6 +268,20 @@ def run_demo(plan: DemoPlan, *, serve: bool, host: str, port: int) -> None:
             "tradeguard.api.app:app_factory", factory=True, host=host, port=port,
             log_level="warning", access_log=False,
         )  # fmt: skip
+
+
+def export_for_reports(plan: DemoPlan) -> None:
+    """Export the system of record to the warehouse the portal's report cards read."""
+    from tradeguard.analytics.warehouse import export_warehouse
+
+    out = plan.directory / "warehouse"
+    report = export_warehouse(plan.url, out)
+    months = sorted({m for r in report for m in r.get("months", [])})
+    rows = sum(r.get("rows", 0) for r in report)
+    console.print(
+        f"exported {rows:,} rows to {out} (months rewritten: {', '.join(months) or 'none'}); "
+        "the portal's report cards read it and bring it up to date on demand"
+    )
 
 
 def _print_users(url: str) -> None:

@@ -129,7 +129,53 @@ def test_revenue_gap_scales_the_sample_to_all_entries() -> None:
     seen = _outcomes([f"E{i}" for i in range(100)], {"E5"}, loss=500.0)
     e = estimate_total(measurement_frame(dec, seen), "revenue_loss_usd")
     assert e.estimate == pytest.approx(5000.0)
-    assert e.lower == 0.0 < e.upper
+    # One loss seen: the variance rests on one term (df ~ 1), and the interval says so; the
+    # loss the sample found is a floor for the total.
+    assert e.n_positive == 1 and e.df == pytest.approx(1.0, abs=0.05)
+    assert e.lower == 500.0 and e.upper > 100 * e.estimate
+
+
+def test_revenue_gap_interval_is_skewed_and_widens_with_fewer_losses() -> None:
+    dec = _decisions(10_000, 1_000, 10.0)
+    numbers = [f"E{i}" for i in range(1_000)]
+    many = estimate_total(
+        measurement_frame(dec, _outcomes(numbers, {f"E{i}" for i in range(0, 1000, 20)})),
+        "revenue_loss_usd",
+    )
+    assert many.estimate == pytest.approx(50 * 2000.0 * 10)
+    assert many.df > 40  # fifty equal losses: the variance is well determined
+    # on the log scale: further above the estimate than below it
+    assert many.upper - many.estimate > many.estimate - many.lower > 0
+    few = estimate_total(
+        measurement_frame(dec, _outcomes(numbers, {"E1", "E2", "E3"})), "revenue_loss_usd"
+    )
+    assert few.df < 4 and few.upper / few.estimate > many.upper / many.estimate
+    none = estimate_total(measurement_frame(dec, _outcomes(numbers, set())), "revenue_loss_usd")
+    assert none.estimate == 0.0 and not none.bounded  # nothing seen: no upper bound
+
+
+def test_strata_without_an_outcome_are_collapsed_into_their_neighbours() -> None:
+    """Stratum 27|general|none|s2 drew 10 entries, none inspected yet: its weight goes to the
+    cell it shares with the other port group's stratum, instead of vanishing."""
+    a = _decisions(100, 10, 10.0, "27|general|none|s2", "A")
+    b = _decisions(100, 10, 10.0, "10|general|none|s2", "B")
+    c = _decisions(100, 10, 10.0, "10|textiles|none|s2", "C")
+    seen = _outcomes([f"B{i}" for i in range(10)] + [f"C{i}" for i in range(10)], {"B0", "C0"})
+    frame = measurement_frame(pl.concat([a, b, c]), seen)
+    cells = dict(frame.select("sample_stratum", "cell").unique().iter_rows())
+    assert cells == {
+        "27|general|none|s2": "*|general|none|s2",
+        "10|general|none|s2": "*|general|none|s2",
+        "10|textiles|none|s2": "10|textiles|none|s2",
+    }
+    w = frame.filter(pl.col("observed")).group_by("cell").agg(pl.col("weight").sum())
+    # B's ten observed entries now stand for A's population too
+    assert dict(w.iter_rows()) == {
+        "*|general|none|s2": pytest.approx(200.0),
+        "10|textiles|none|s2": pytest.approx(100.0),
+    }
+    assert estimate_compliance(frame, breakouts=()).collapsed_strata == 1
+    assert estimate_rate(frame, "material").population == 300
 
 
 def test_breakouts_and_the_compliance_rate() -> None:
@@ -145,3 +191,45 @@ def test_breakouts_and_the_compliance_rate() -> None:
     assert rows["none"]["estimate"] == pytest.approx(0.2)
     assert rows["ctpat"]["estimate"] == 0.0
     assert not math.isnan(rows["ctpat"]["upper"])
+
+
+def test_trusted_status_is_the_one_at_the_time_of_the_decision() -> None:
+    """An importer that joined CTPAT after its entries were decided: the breakout puts them
+    under the status the lanes step used (recorded in the stratum), not today's."""
+    from datetime import date, datetime
+
+    from tradeguard.analytics.compliance import entry_attributes
+
+    entries = pl.DataFrame(
+        {
+            "entry_number": ["A", "B", "C"],
+            "port_code": ["2704"] * 3,
+            "importer_id": ["I1", "I1", "I2"],
+            "filed_at": [datetime(2026, 7, 1), datetime(2026, 9, 1), datetime(2026, 7, 1)],
+        }
+    )
+    lines = pl.DataFrame(
+        {"entry_number": ["A", "B", "C"], "line_number": [1, 1, 1],
+         "hts": ["6109100012"] * 3, "origin": ["VN"] * 3, "value_usd": [10.0, 20.0, 30.0]}
+    )  # fmt: skip
+    parties = pl.DataFrame(
+        {
+            "party_id": ["I1", "I2"],
+            "role": ["importer", "importer"],
+            "trusted_status": ["ctpat", "ctpat_tc"],
+            "trusted_since": [date(2026, 8, 1), date(2020, 1, 1)],
+        }
+    )
+    decided = pl.DataFrame(
+        {
+            "entry_number": ["A", "B"],
+            "sample_stratum": ["27|textiles|none|s1", "27|textiles|ctpat|s1"],
+        }
+    )
+    got = entry_attributes(entries, lines, parties, decided).sort("entry_number")
+    # A: decided as none (stratum); B: as ctpat; C: no decision, trusted since 2020
+    assert got["trusted"].to_list() == ["none", "ctpat", "ctpat_tc"]
+    # without the decisions: trusted only from the day the importer joined the program
+    alone = entry_attributes(entries, lines, parties).sort("entry_number")
+    assert alone["trusted"].to_list() == ["none", "ctpat", "ctpat_tc"]
+    assert alone["hts_chapter"].to_list() == ["61"] * 3 and alone["hts_section"][0] == 11

@@ -30,7 +30,14 @@ def test_clearance_speed_weights_sections_by_their_fixed_share() -> None:
     # weights: section 11 = 6/8, section 16 = 2/8 -> July 0.75*10 + 0.25*2 = 8 h, August 4 h.
     assert out["month"].to_list() == ["2026-07", "2026-08"]
     assert out["weighted_hours"].to_list() == pytest.approx([8.0, 4.0])
-    assert out["index"].to_list() == pytest.approx([100.0, 200.0])
+    # the base is fixed (24 h = 100), not the window's first month
+    assert out["index"].to_list() == pytest.approx([300.0, 600.0])
+    later = measures.clearance_speed(
+        entries.drop("hts_section").filter(pl.col("filed_at") >= datetime(2026, 8, 1)),
+        attrs,
+        outcomes,
+    )
+    assert later["index"].to_list() == pytest.approx([600.0])  # August reads the same alone
 
 
 def test_trusted_importers_verified_twice() -> None:
@@ -69,7 +76,41 @@ def test_prioritized_importers_are_the_top_of_the_value() -> None:
     assert out == {"prioritized": 2, "in_programs": 1, "share": 0.5}
 
 
-def test_enforcement_yield_and_targeting_efficiency() -> None:
+def _enforcement_case() -> dict[str, pl.DataFrame]:
+    """a, b, d, e selected by targeting (d also drawn for the random sample), c drawn only."""
+    decisions = pl.DataFrame(
+        {
+            "entry_number": ["a", "b", "c", "d", "e"],
+            "reason_code": ["capacity_exam", "mandatory", "random_sample", "capacity_review",
+                            "audit"],
+            "random_sample": [False, False, True, True, False],
+        }
+    )  # fmt: skip
+    findings = pl.DataFrame(
+        {
+            "entry_number": ["a", "b", "c", "d", "e"],
+            "kind": ["exam", "exam", "exam", "document_review", "audit"],
+            # a history loader's flag: d's finding says random, its decision says targeted
+            "selected_by": ["targeted", "targeted", "random", "random", "targeted"],
+            "discrepancy": [True, True, False, True, False],
+            "pti": ["revenue", "ipr", None, "adcvd", None],
+            "revenue_found_usd": [100.0, 0.0, 0.0, 50.0, 0.0],
+            "recorded_at": [T0] * 5,
+        }
+    )
+    top = pl.DataFrame(
+        {"entry_number": ["a", "b", "c", "d", "e"],
+         "top_pti": ["revenue", "ipr", "revenue", "revenue", "revenue"]}
+    )  # fmt: skip
+    seizures = pl.DataFrame({"entry_number": ["b"], "violation": ["counterfeit"]})
+    penalties = pl.DataFrame(
+        {"entry_number": ["a", "c"], "assessed_usd": [400.0, 999.0], "violation": [None, None]}
+    )
+    return {"decisions": decisions, "findings": findings, "top": top, "seizures": seizures,
+            "penalties": penalties}  # fmt: skip
+
+
+def test_entry_top_pti() -> None:
     assessments = pl.DataFrame(
         {
             "entry_number": ["a", "a", "b", "c"],
@@ -79,23 +120,30 @@ def test_enforcement_yield_and_targeting_efficiency() -> None:
     )
     top = measures.entry_top_pti(assessments).sort("entry_number")
     assert top["top_pti"].to_list() == ["revenue", "ipr", "revenue"]
-    findings = pl.DataFrame(
-        {
-            "entry_number": ["a", "b", "c"],
-            "selected_by": ["targeted", "targeted", "random"],
-            "discrepancy": [True, True, False],
-            "revenue_found_usd": [100.0, 0.0, 0.0],
-        }
+
+
+def test_enforcement_yield_attributes_findings_by_their_own_pti() -> None:
+    c = _enforcement_case()
+    out = measures.enforcement_yield(
+        c["findings"], c["top"], c["seizures"], c["penalties"], c["decisions"]
     )
-    seizures = pl.DataFrame({"entry_number": ["b"]})
-    penalties = pl.DataFrame({"entry_number": ["a"], "assessed_usd": [400.0]})
-    y = {
-        r["pti"]: r
-        for r in measures.enforcement_yield(findings, top, seizures, penalties).to_dicts()
-    }
-    assert y["revenue"]["inspections"] == 2 and y["revenue"]["findings"] == 1
-    assert y["revenue"]["penalties_usd_per_inspection"] == 200.0
-    assert y["ipr"]["seizures_per_inspection"] == 1.0
+    y = {r["pti"]: r for r in out.to_dicts()}
+    # revenue: a, d, e were targeted for it (c was only drawn: not targeted); only a found
+    # revenue, d's finding was AD/CVD
+    assert y["revenue"]["inspections"] == 3 and y["revenue"]["findings"] == 1
+    assert y["revenue"]["revenue_usd"] == 100.0
+    assert y["revenue"]["penalties_usd"] == 400.0  # c's case: not on a targeted inspection
+    assert y["revenue"]["penalties_usd_per_inspection"] == pytest.approx(400.0 / 3)
+    assert y["ipr"]["inspections"] == 1 and y["ipr"]["seizures_per_inspection"] == 1.0
+    assert y["adcvd"]["inspections"] == 0 and y["adcvd"]["findings"] == 1
+    assert y["adcvd"]["revenue_usd"] == 50.0 and y["adcvd"]["findings_per_inspection"] is None
+    # without decisions (loaded history) the findings' own flag decides
+    old = {r["pti"]: r for r in measures.enforcement_yield(c["findings"], c["top"]).to_dicts()}
+    assert old["revenue"]["inspections"] == 2  # a and e; d's finding says random
+
+
+def test_targeting_efficiency_separates_kinds_and_counts_targeted_and_sampled() -> None:
+    c = _enforcement_case()
     frame = pl.DataFrame(
         {
             "observed": [True] * 10,
@@ -103,9 +151,14 @@ def test_enforcement_yield_and_targeting_efficiency() -> None:
             "discrepancy": [True] + [False] * 9,
         }
     )
-    eff = measures.targeting_efficiency(findings, frame)
-    assert eff["targeted_rate"] == 1.0 and eff["random_rate"] == pytest.approx(0.1)
-    assert eff["lift"] == pytest.approx(10.0)
+    eff = measures.targeting_efficiency(c["findings"], frame, c["decisions"])
+    assert eff["targeted_inspections"] == 4 and eff["targeted_rate"] == 0.75
+    assert eff["random_rate"] == pytest.approx(0.1) and eff["lift"] == pytest.approx(7.5)
+    kinds = eff["by_kind"]
+    assert (kinds["exam"]["inspected"], kinds["exam"]["rate"]) == (2, 1.0)
+    assert (kinds["document_review"]["inspected"], kinds["document_review"]["rate"]) == (1, 1.0)
+    assert (kinds["audit"]["inspected"], kinds["audit"]["rate"]) == (1, 0.0)
+    assert eff["also_sampled"] == 1  # d: targeted and drawn, counted in both
 
 
 def test_mtd_over_time_gives_each_month_and_its_change() -> None:

@@ -24,6 +24,7 @@ from tradeguard.decisions.batch import (
     read_chunks,
     read_table,
     score_files,
+    strata_columns,
 )
 from tradeguard.decisions.lanes import (
     HELD_BY_TARGETING,
@@ -32,7 +33,6 @@ from tradeguard.decisions.lanes import (
     finish_entry_scores,
 )
 from tradeguard.decisions.policy import LanePolicy
-from tradeguard.decisions.sampling import exposure_rank
 from tradeguard.risk import score as score_module
 from tradeguard.risk.bundle import ScoringBundle
 from tradeguard.risk.dataset import load_dataset, split_by_time
@@ -77,7 +77,7 @@ def _reference(
         assert isinstance(s, pl.DataFrame) and isinstance(e, pl.DataFrame)
         scored.append(s)
         explained.append(e)
-        keys = s.with_columns(frame.select(exposure_rank(frame.columns)).to_series())
+        keys = s.with_columns(strata_columns(frame))
         partials.append(entry_partials(keys))
         maybe = s["mandatory"] | (s["score"] >= policy.review_threshold)
         candidates.append(e.filter(maybe))

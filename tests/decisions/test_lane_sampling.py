@@ -77,9 +77,10 @@ def test_weights_sum_to_each_stratum_population(frames: Callable[..., Any]) -> N
         sd = (big_n * (1 - pi) / pi) ** 0.5  # sd of the Horvitz-Thompson count estimate
         assert abs(weights - big_n) < 4 * sd, stratum
     rates = dict(strata.select("sample_stratum", "pi").iter_rows())
-    assert rates["10|all|ctpat_tc"] == 0.08  # the more specific pattern wins
-    assert rates["10|all|none"] == 0.05
-    assert rates["27|all|none"] == 0.02
+    # the entries carry no amounts: size band s- (rate not multiplied)
+    assert rates["10|all|ctpat_tc|s-"] == 0.08  # the more specific pattern wins
+    assert rates["10|all|none|s-"] == 0.05
+    assert rates["27|all|none|s-"] == 0.02
 
 
 def test_sampled_trusted_tc_entries_get_a_document_review(frames: Callable[..., Any]) -> None:
@@ -115,6 +116,34 @@ def test_strata_use_pti_exposure_when_given() -> None:
         }
     )
     out = draw_sample(e, LanePolicy(stratum_rates={"*|adcvd|*": 1.0}), seed=1)
-    assert out["sample_stratum"].to_list() == ["27|adcvd|none", "10|general|ctpat"]
+    assert out["sample_stratum"].to_list() == ["27|adcvd|none|s-", "10|general|ctpat|s-"]
     assert out["random_sample"].to_list()[0] is True
-    assert stratum_rate("10|general|ctpat", LanePolicy()) == 0.005
+    assert stratum_rate("10|general|ctpat|s-", LanePolicy()) == 0.005
+    three = LanePolicy(strata=("port_group", "pti_exposure", "trusted"))
+    assert draw_sample(e, three, seed=1)["sample_stratum"].to_list()[0] == "27|adcvd|none"
+    assert stratum_rate("10|general|ctpat", three) == 0.005
+
+
+def test_size_bands_oversample_the_entries_with_most_duty_at_stake() -> None:
+    e = pl.DataFrame(
+        {
+            "entry_number": [f"E{i}" for i in range(6)],
+            "port_code": ["2704"] * 6,
+            "trusted": ["none"] * 6,
+            # size = declared duty + a tenth of the value: 5, 150, 1,500, 15,000, 150,000, ?
+            "declared_duty_usd": [0.0, 50.0, 500.0, 5_000.0, 140_000.0, None],
+            "value_usd": [50.0, 1_000.0, 10_000.0, 100_000.0, 100_000.0, None],
+        }
+    )
+    policy = LanePolicy(random_rate=0.01, size_multipliers=(0.5, 1, 2, 4, 1000))
+    out = draw_sample(e, policy, seed=3)
+    assert out["sample_stratum"].str.split("|").list.last().to_list() == [
+        "s0", "s1", "s2", "s3", "s4", "s0",
+    ]  # fmt: skip
+    assert out["sample_probability"].to_list() == [0.005, 0.01, 0.02, 0.04, 1.0, 0.005]
+    assert out["random_sample"][4] and out["sample_weight"][4] == 1.0  # taken with certainty
+    # a pattern naming the band gives its rate as is; one without the band is multiplied
+    named = LanePolicy(random_rate=0.01, stratum_rates={"*|*|*|s4": 0.3, "*|adcvd|*": 0.1})
+    assert stratum_rate("27|general|none|s4", named) == 0.3
+    assert stratum_rate("27|adcvd|none|s3", named) == 0.2  # 0.1 x the default 2.0
+    assert stratum_rate("27|adcvd|none|s-", named) == 0.1

@@ -45,11 +45,16 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/rules/{rule_id}"): {T},
     ("POST", "/rules/{rule_id}"): {T},
     ("POST", "/rules/{rule_id}/retire"): {T},
+    ("GET", "/reports"): {T, SU, AD},
+    ("GET", "/reports/ports/{port_code}"): {T, SU, AD},
+    ("GET", "/reports/ptis/{pti}"): {T, SU, AD},
+    ("GET", "/reports/importers/{importer_id}"): {A, T, P, SU, AD},
     ("GET", "/filer/entries"): {F},
     ("GET", "/filer/entries/{entry_number}"): {F},
 }
 UNGUARDED = {"/plotly.min.js"}  # a public static asset
-VALUES = {"entry_number": "ZZZ-0000001-1", "importer_id": "NOBODY", "rule_id": "NO-SUCH"}
+VALUES = {"entry_number": "ZZZ-0000001-1", "importer_id": "NOBODY", "rule_id": "NO-SUCH",
+          "port_code": "9999", "pti": "revenue"}  # fmt: skip
 
 
 def _pages(app: Any) -> list[tuple[str, str, APIRoute]]:

@@ -17,14 +17,17 @@ URL_HELP = "SQLAlchemy database URL; default TRADEGUARD_DATABASE_URL or the SQLi
 @warehouse_app.command("export")
 def export(
     database_url: str | None = typer.Option(None, "--database-url", help=URL_HELP),
-    out: Path = typer.Option(Path("warehouse"), "--out", help="Warehouse directory."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Warehouse directory; default TRADEGUARD_WAREHOUSE_DIR (warehouse)."
+    ),
 ) -> None:
     """Export the system of record to Parquet by month; a rerun rewrites only changed months."""
     from tradeguard.analytics.warehouse import export_warehouse
+    from tradeguard.config import get_settings
     from tradeguard.errors import TradeguardError
 
     try:
-        report = export_warehouse(database_url, out)
+        report = export_warehouse(database_url, out or get_settings().warehouse_dir)
     except TradeguardError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
@@ -33,7 +36,8 @@ def export(
             typer.echo(f"{r['table']}: skipped ({r['skipped']})")
         else:
             months = ", ".join(r["months"]) or "-"
-            typer.echo(f"{r['table']}: {r['rows']:,} rows; months rewritten: {months}")
+            gone = f"; months removed: {', '.join(r['removed'])}" if r.get("removed") else ""
+            typer.echo(f"{r['table']}: {r['rows']:,} rows; months rewritten: {months}{gone}")
 
 
 def _day(text: str, option: str) -> datetime:

@@ -17,24 +17,26 @@ from typing import Any
 import polars as pl
 
 from tradeguard.analytics import measures
+from tradeguard.analytics.cards import Card, build_card
 from tradeguard.analytics.compliance import (
+    REVENUE_GAP_COVERAGE,
     ComplianceEstimates,
     entry_attributes,
     entry_outcomes,
     estimate_compliance,
     measurement_frame,
 )
-from tradeguard.analytics.report_cards import (
-    card_figure,
-    connect,
-    importer_card,
-    port_card,
-    pti_card,
-    ranking_sql,
-    run,
-)
+from tradeguard.analytics.report_cards import card_figure, connect, run
 
 TOP = 5
+CARD_TITLES = {"port": "Port", "pti": "PTI", "importer": "Importer"}
+BREAKOUT_LABELS = {
+    "trusted": "trusted status at decision",
+    "hts_section": "HTS section",
+    "hts_chapter": "HTS chapter",
+    "origin": "country of origin",
+    "port_code": "port",
+}
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Report:
     measures: dict[str, Any]
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
+    cards: list[Card] = field(default_factory=list)
 
 
 _IN_WINDOW = (
@@ -123,14 +126,19 @@ def overview_figures(
     t.update_layout(title="MTD rate by month (95% interval)", yaxis_title="%", height=320)
     t.update_xaxes(type="category")
     figs["mtd_over_time"] = t
-    for k in ("trusted", "hts_section", "origin", "port_code"):
+    for k in ("trusted", "hts_section", "hts_chapter", "origin", "port_code"):
         if k in est.breakouts:
-            figs[f"mtd_by_{k}"] = _bar_with_interval(est.breakouts[k], f"MTD rate by {k}")
+            figs[f"mtd_by_{k}"] = _bar_with_interval(
+                est.breakouts[k], f"MTD rate by {BREAKOUT_LABELS[k]}"
+            )
     s = go.Figure()
-    s.add_scatter(
-        x=speed["month"].to_list(), y=speed["weighted_hours"].to_list(), mode="lines+markers"
+    s.add_scatter(x=speed["month"].to_list(), y=speed["index"].to_list(), mode="lines+markers")
+    s.add_hline(y=100, line_dash="dot", annotation_text=f"100 = {measures.BASE_HOURS:.0f} h")
+    s.update_layout(
+        title="Clearance speed index (100 = compliant entries released a day after filing)",
+        yaxis_title="index",
+        height=320,
     )
-    s.update_layout(title="Clearance speed: weighted median hours, filing to release", height=320)
     s.update_xaxes(type="category")
     figs["clearance_speed"] = s
     y = go.Figure()
@@ -151,23 +159,27 @@ def build_report(warehouse: Path, start: date, end: date) -> Report:
     con = connect(warehouse)
     data = load_window(con, begin, stop)
     entries, findings, parties = data["entries"], data["findings"], data["parties"]
-    attrs = entry_attributes(entries, data["lines"], parties)
+    decisions = data["decisions"]
+    attrs = entry_attributes(entries, data["lines"], parties, decisions)
     outcomes = entry_outcomes(findings)
-    frame = measurement_frame(data["decisions"], outcomes, attrs)
+    frame = measurement_frame(decisions, outcomes, attrs)
     est = estimate_compliance(frame)
     over_time = measures.mtd_over_time(frame)
     speed = measures.clearance_speed(entries, attrs, outcomes)
     top_pti = measures.entry_top_pti(data["assessments"])
-    yield_ = measures.enforcement_yield(findings, top_pti, data["seizures"], data["penalty_cases"])
+    yield_ = measures.enforcement_yield(
+        findings, top_pti, data["seizures"], data["penalty_cases"], decisions
+    )
     m = {
         "trusted_verification": measures.trusted_verification_share(
             parties, entries, findings, begin, stop
         ),
         "prioritized_partnership": measures.prioritized_partnership_share(attrs),
-        "targeting_efficiency": measures.targeting_efficiency(findings, frame),
+        "targeting_efficiency": measures.targeting_efficiency(findings, frame, decisions),
     }
-    ports = run(con, ranking_sql("port_code"), start=begin, end=stop, limit=TOP)
-    importers = run(con, ranking_sql("importer_id"), start=begin, end=stop, limit=TOP)
+    overview = build_card(con, "all", "", begin.date(), stop.date())
+    ports = pl.DataFrame(overview.ranking("port_code", TOP) or {"port_code": []})
+    importers = pl.DataFrame(overview.ranking("importer_id", TOP) or {"importer_id": []})
     ptis = (
         findings.filter(pl.col("pti").is_not_null())["pti"]
         .value_counts()
@@ -182,20 +194,18 @@ def build_report(warehouse: Path, start: date, end: date) -> Report:
     } | {f"mtd_by_{k}": v for k, v in est.breakouts.items()}
 
     figs = overview_figures(est, over_time, speed, yield_)
-    for port in ports["port_code"].to_list():
-        card = port_card(con, port, begin, stop)
-        tables[f"port_{port}"] = card
-        figs[f"port_{port}"] = card_figure(card, f"Port {port}", "entries", "discrepancy_rate")
-    for pti in ptis["pti"].head(TOP).to_list():
-        card = pti_card(con, pti, begin, stop)
-        tables[f"pti_{pti}"] = card
-        figs[f"pti_{pti}"] = card_figure(card, f"PTI {pti}", "findings", "revenue_found_usd")
-    for imp in importers["importer_id"].to_list():
-        card = importer_card(con, imp, begin, stop)
-        tables[f"importer_{imp}"] = card
-        figs[f"importer_{imp}"] = card_figure(card, f"Importer {imp}", "entries", "inspected")
+    # The same cards as the portal's (analytics.cards), the figure of each from its months.
+    wanted = [("port", p, "entries", "discrepancy_rate") for p in ports["port_code"]]
+    wanted += [("pti", p, "findings", "revenue_found_usd") for p in ptis["pti"].head(TOP)]
+    wanted += [("importer", i, "entries", "inspected") for i in importers["importer_id"]]
+    cards: list[Card] = []
+    for kind, key, bars, line in wanted:
+        card = build_card(con, kind, str(key), begin.date(), stop.date())
+        cards.append(card)
+        tables[f"{kind}_{key}"] = card.months
+        figs[f"{kind}_{key}"] = card_figure(card.months, f"{CARD_TITLES[kind]} {key}", bars, line)
     con.close()
-    return Report(start, end, est, m, tables, figs)
+    return Report(start, end, est, m, tables, figs, cards)
 
 
 def _fmt(v: Any) -> str:
@@ -222,7 +232,13 @@ def render_html(report: Report) -> str:
     }
     tables = {k: v.head(25).to_dicts() for k, v in report.tables.items()}
     return env.get_template("report.html.j2").render(
-        r=report, figures=figures, tables=tables, plotlyjs=get_plotlyjs()
+        r=report,
+        figures=figures,
+        tables=tables,
+        plotlyjs=get_plotlyjs(),
+        coverage=REVENUE_GAP_COVERAGE,
+        base_hours=measures.BASE_HOURS,
+        labels=BREAKOUT_LABELS,
     )
 
 

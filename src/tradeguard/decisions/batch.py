@@ -232,6 +232,35 @@ def _prepare(
     return frame
 
 
+def strata_columns(frame: pl.DataFrame) -> list[pl.Series]:
+    """Per line of a scoring frame, what the random sample's strata need (``exposure_rank``,
+    ``declared_duty_usd``, ``value_usd``), for ``lanes.entry_partials`` to aggregate."""
+    cols = [frame.select(exposure_rank(frame.columns)).to_series(), _declared_duty(frame)]
+    if "value_usd" in frame.columns:
+        cols.append(frame["value_usd"].cast(pl.Float64))
+    return cols
+
+
+def _declared_duty(frame: pl.DataFrame) -> pl.Series:
+    """Per line, the duty the revenue engine computes on the declared facts (base, Chapter 99
+    and AD/CVD deposits): the random sample's size band.  Null where the line cannot be priced
+    (or the frame lacks what pricing needs): the band then rests on the declared value."""
+    from tradeguard.errors import TradeguardError
+    from tradeguard.reference import load_reference
+    from tradeguard.revenue import compute_duties
+
+    try:
+        priced = compute_duties(
+            frame.with_columns(pl.col("value_usd").cast(pl.Float64)),
+            load_reference(),
+            carry_forward_fees=True,
+        )
+        duty = priced["duty_total"].cast(pl.Float64)
+    except (TradeguardError, pl.exceptions.PolarsError, KeyError, ValueError):
+        duty = pl.Series(values=[None] * frame.height, dtype=pl.Float64)
+    return duty.alias("declared_duty_usd")
+
+
 def _entry_context(frame: pl.DataFrame) -> pl.DataFrame:
     """Per entry: port, filing time and trusted status, from a scoring frame chunk."""
     missing = [c for c in ("port_code", "filed_at") if c not in frame.columns]
@@ -354,8 +383,8 @@ def score_files(
         writer.write_table(parts.table)
         keys = pl.from_arrow(parts.table.select(_PARTIAL_COLUMNS))
         assert isinstance(keys, pl.DataFrame)
-        # the sampling strata's exposure, aggregated in the same pass (same row order)
-        keys = keys.with_columns(frame.select(exposure_rank(frame.columns)).to_series())
+        # the sampling strata's exposure and size, aggregated in the same pass (same row order)
+        keys = keys.with_columns(strata_columns(frame))
         partials.append(entry_partials(keys))
         # Lines that may need explaining once lanes are known (see ``explain``): the
         # mandatory ones and those at or above the review threshold; a few percent.

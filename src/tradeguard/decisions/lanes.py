@@ -46,6 +46,8 @@ from tradeguard.domain.codes import PTI, Lane
 from tradeguard.errors import IssueCollector
 
 PTI_SCORE_COLUMNS = tuple(f"score_{p.value}" for p in PTI)
+# Declared amounts summed per entry for the sample's size band (``sampling.size_band_expr``).
+SIZE_COLUMNS = ("value_usd", "declared_duty_usd")
 LANE_COLUMNS = (
     "entry_number",
     "lane",
@@ -147,6 +149,7 @@ def entry_partials(assessments: pl.DataFrame) -> pl.DataFrame:
         pl.len().cast(pl.Int64).alias("n_lines"),
         *[pl.col(c).max().alias(c) for c in pti_cols],
         *([pl.col("exposure_rank").min()] if "exposure_rank" in a.columns else []),
+        *[pl.col(c).cast(pl.Float64).sum() for c in SIZE_COLUMNS if c in a.columns],
     )
     agg = agg.join(_mandatory_reasons(a), on="entry_number", how="left")
     if "reasons" in a.columns:
@@ -191,6 +194,7 @@ def finish_entry_scores(partials: pl.DataFrame) -> pl.DataFrame:
             pl.col("n_lines").sum(),
             *[pl.col(c).max() for c in pti_cols],
             *([pl.col("exposure_rank").min()] if "exposure_rank" in partials.columns else []),
+            *[pl.col(c).sum() for c in SIZE_COLUMNS if c in partials.columns],
             pl.col("top_score").max(),
             pl.col("top_line")
             .sort_by(["top_score", "top_line"], descending=[True, False], nulls_last=True)
@@ -235,8 +239,7 @@ def entry_scores(assessments: pl.DataFrame) -> pl.DataFrame:
 
 def _entry_context(entries: pl.DataFrame) -> pl.DataFrame:
     cols = ["entry_number", "port_code", "filed_at"]
-    if "pti_exposure" in entries.columns:
-        cols.append("pti_exposure")
+    cols += [c for c in ("pti_exposure", *SIZE_COLUMNS) if c in entries.columns]
     trusted_col = next((c for c in ("trusted", "trusted_status") if c in entries.columns), None)
     trusted = (
         pl.col(trusted_col).cast(pl.String).fill_null("none").str.to_lowercase()
@@ -303,8 +306,8 @@ def assign_entry_lanes(
     """
     ctx = _entry_context(_frame(entries))
     when = decided_at or datetime.now(UTC).replace(tzinfo=None)
-    if "pti_exposure" in scores.columns and "pti_exposure" in ctx.columns:
-        scores = scores.drop("pti_exposure")
+    both = [c for c in ("pti_exposure", *SIZE_COLUMNS) if c in scores.columns and c in ctx.columns]
+    scores = scores.drop(both)
     df = scores.join(ctx, on="entry_number", how="left")
 
     missing = df.filter(pl.col("port_code").is_null() | pl.col("filed_at").is_null())

@@ -14,8 +14,17 @@ Why this design:
   Spark job all draw exactly the same sample for the same seed, on any platform.
 - *Strata.*  The key joins the policy's dimensions: ``port_group`` (the port's group from the
   capacity file, else its Schedule D district: the first two digits), ``pti_exposure`` (what
-  the goods expose, from the line data, never from scores: see ``pti_exposure``) and
-  ``trusted``.  Per-stratum rates let an administration oversample, say, AD/CVD goods.
+  the goods expose, from the line data, never from scores: see ``pti_exposure``),
+  ``trusted`` and ``size_band``.  Per-stratum rates let an administration oversample, say,
+  AD/CVD goods.
+- *Size bands.*  Duties lost are concentrated in a few large entries (in generated trade the
+  largest loss of a week is often half of all of it), and a sample that misses them cannot
+  know they exist.  ``size_band`` puts an entry in ``s0`` .. ``s4`` by its declared duty plus a
+  tenth of its declared value (``size_band_expr``; a tenth of the value stands for what an evasion
+  could owe on duty-free goods) against ``LanePolicy.size_bands``, and its rate is multiplied
+  by the band's ``size_multipliers`` entry: close to sampling proportionally to size, which
+  is what makes the revenue gap estimable (``analytics.compliance.estimate_total``).  The
+  columns are declared data, never scores; an entry without them is ``s-`` (multiplier 1).
 """
 
 from __future__ import annotations
@@ -130,28 +139,75 @@ def port_group_expr(ports: Mapping[str, str]) -> pl.Expr:
     return pl.col("port_code").replace_strict(dict(ports), default=district, return_dtype=pl.String)
 
 
+SIZE_UNKNOWN = "s-"
+
+
+def size_band_expr(columns: list[str], bands: tuple[float, ...]) -> pl.Expr:
+    """An entry's size band: ``s<k>``, k = how many of ``bands`` its size reaches (``s-``
+    when the entry carries neither ``declared_duty_usd`` nor ``value_usd``)."""
+    duty = "declared_duty_usd" in columns
+    value = "value_usd" in columns
+    if not (duty or value):
+        return pl.lit(SIZE_UNKNOWN)
+    size: pl.Expr = pl.lit(0.0)
+    if duty:
+        size = size + pl.col("declared_duty_usd").cast(pl.Float64).fill_null(0.0)
+    if value:
+        size = size + 0.1 * pl.col("value_usd").cast(pl.Float64).fill_null(0.0)
+    k: pl.Expr = pl.lit(0, dtype=pl.Int32)
+    for edge in bands:
+        k = k + (size >= edge).cast(pl.Int32)
+    return pl.concat_str(pl.lit("s"), k.cast(pl.String))
+
+
+def _match(stratum: list[str], rates: Mapping[str, float]) -> tuple[int, float, list[str]] | None:
+    """The most specific pattern of ``rates`` matching ``stratum``: (specificity, rate, pattern)."""
+    best: tuple[int, float, list[str]] | None = None
+    for pattern, rate in rates.items():
+        pat = pattern.split("|")
+        if len(pat) != len(stratum):
+            continue
+        if all(p in ("*", v) for p, v in zip(pat, stratum, strict=True)):
+            specificity = sum(p != "*" for p in pat)
+            if best is None or specificity > best[0]:
+                best = (specificity, float(rate), pat)
+    return best
+
+
 def stratum_rate(stratum: str, policy: LanePolicy) -> float:
-    """The inclusion probability of a stratum: an exact key, else the most specific pattern."""
+    """The inclusion probability of a stratum: an exact key, else the most specific pattern.
+
+    With the ``size_band`` dimension, a key or pattern naming the band gives the rate as is;
+    otherwise the rate of the most specific pattern ignoring the band (a full-length one with
+    ``*`` there, or one without the band component), else ``random_rate``, is multiplied by
+    the band's ``size_multipliers`` entry, capped at 1.
+    """
     if stratum in policy.stratum_rates:
         return float(policy.stratum_rates[stratum])
     parts = stratum.split("|")
-    best: tuple[int, float] | None = None
-    for pattern, rate in policy.stratum_rates.items():
-        pat = pattern.split("|")
-        if len(pat) != len(parts):
-            continue
-        if all(p in ("*", v) for p, v in zip(pat, parts, strict=True)):
-            specificity = sum(p != "*" for p in pat)
-            if best is None or specificity > best[0]:
-                best = (specificity, float(rate))
-    return best[1] if best else float(policy.random_rate)
+    if "size_band" not in policy.strata or len(parts) != len(policy.strata):
+        best = _match(parts, policy.stratum_rates)
+        return best[1] if best else float(policy.random_rate)
+    at = policy.strata.index("size_band")
+    full = _match(parts, policy.stratum_rates)
+    if full is not None and full[2][at] != "*":
+        return full[1]
+    short = _match(parts[:at] + parts[at + 1 :], policy.stratum_rates)
+    found = [m for m in (full, short) if m is not None]
+    base = max(found, key=lambda m: m[0])[1] if found else float(policy.random_rate)
+    band = parts[at]
+    if not band[1:].isdigit():  # s-: size unknown
+        return base
+    k = min(int(band[1:]), len(policy.size_multipliers) - 1)
+    return min(1.0, base * policy.size_multipliers[k])
 
 
 def draw_sample(entries: pl.DataFrame, policy: LanePolicy, *, seed: int) -> pl.DataFrame:
     """Add ``sample_stratum``, ``sample_probability``, ``random_sample`` and ``sample_weight``.
 
     ``entries`` needs ``entry_number``, ``port_code`` and ``trusted``; ``pti_exposure`` is used
-    when present (else every entry is ``all``).  ``sample_weight`` is ``1 / probability`` for
+    when present (else every entry is ``all``), and ``declared_duty_usd`` / ``value_usd`` (the
+    entry's sums) for its size band (else ``s-``).  ``sample_weight`` is ``1 / probability`` for
     drawn entries and null for the others.
     """
     groups = {p: c.group for p, c in policy.ports.items() if c.group}
@@ -165,6 +221,8 @@ def draw_sample(entries: pl.DataFrame, policy: LanePolicy, *, seed: int) -> pl.D
                 if "pti_exposure" in entries.columns
                 else pl.lit("all")
             )
+        elif dim == "size_band":
+            parts.append(size_band_expr(entries.columns, policy.size_bands))
         else:
             parts.append(pl.col("trusted"))
     stratum = pl.concat_str(parts, separator="|") if parts else pl.lit("all")

@@ -52,8 +52,10 @@ def _move(
     actor: str,
     at: datetime,
     reasons: list[str],
+    released_at: datetime | None = None,
 ) -> None:
-    """Walk ``numbers`` (all in ``path[0]``) along ``path``, one event per step."""
+    """Walk ``numbers`` (all in ``path[0]``) along ``path``, one event per step;
+    ``released_at`` is stored when the walk releases them at a known time."""
     events = [
         {
             "entry_number": n,
@@ -73,7 +75,11 @@ def _move(
         conn.execute(
             update(entries)
             .where(entries.c.entry_number.in_(numbers[i : i + 900]))
-            .values(status=final, status_at=at)
+            .values(
+                status=final,
+                status_at=at,
+                **({"released_at": released_at} if released_at is not None else {}),
+            )
         )
 
 
@@ -111,8 +117,9 @@ def store_targeting(
     steps = ["scored", "lane decided"]
     _move(conn, held, [EntryStatus.FILED, EntryStatus.ASSESSED, EntryStatus.HELD],
           actor=actor, at=at, reasons=steps)  # fmt: skip
+    # released by this decision, now: the clearance speed measures from filing to here
     _move(conn, released, [EntryStatus.FILED, EntryStatus.ASSESSED, EntryStatus.RELEASED],
-          actor=actor, at=at, reasons=steps)  # fmt: skip
+          actor=actor, at=at, reasons=steps, released_at=at)  # fmt: skip
     return {"assessed_lines": line_scores.height, "held": len(held), "released": len(released)}
 
 
@@ -123,7 +130,8 @@ def release_history(
 
     Loaded history (entries worked under a previous selection system, whose findings were
     loaded with them) should not stand in tradeguard's queues; their release is recorded as
-    such, attributable to ``actor`` with ``reason``.
+    such, attributable to ``actor`` with ``reason``.  When they were really released is not
+    known, so ``released_at`` stays empty (the clearance speed index leaves them out).
     """
     q = select(entries.c.entry_number).where(
         entries.c.status == EntryStatus.FILED.value, entries.c.filed_at < filed_before

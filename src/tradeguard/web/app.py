@@ -65,6 +65,9 @@ def mount_portal(app: FastAPI, settings: Settings) -> None:
 
     for module in (pages_auth, pages_work, pages_accounts, pages_rules, pages_filer):
         app.include_router(module.router)
+    from tradeguard.web import pages_reports
+
+    app.include_router(pages_reports.router)
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:

@@ -112,6 +112,9 @@ _NAV: dict[Role, list[tuple[str, str]]] = {
     ],
     Role.ADMIN: [],
 }
+# Report cards (web.pages_reports): management's view of ports, issues and importers.
+for _role in (Role.TARGETER, Role.SUPERVISOR, Role.ADMIN):
+    _NAV[_role].append(("/reports", "Report cards"))
 
 
 def nav_for(principal: Principal | None) -> list[tuple[str, str]]:
