@@ -105,11 +105,12 @@ class Card:
         )
 
 
-def _domain_sql(kind: str, alias: str = "e") -> str:
+def _domain_sql(kind: str) -> str:
+    """The condition on ``entries e`` that keeps the card's domain."""
     if kind == "port":
-        return f"{alias}.port_code = $key"
+        return "e.port_code = $key"
     if kind == "importer":
-        return f"{alias}.importer_id = $key"
+        return "e.importer_id = $key"
     return "true"
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tradeguard.analytics.warehouse import STATE_FILE, export_warehouse, read_state, signature
+from tradeguard.analytics.warehouse import export_warehouse, read_state, signature
 
 T = TypeVar("T")
 
@@ -116,6 +116,3 @@ def warehouse_for(directory: Path, url: str) -> Warehouse:
 def build_command(directory: Path) -> str:
     """The command that builds the warehouse, as a page shows it."""
     return f"tradeguard warehouse export --out {directory}"
-
-
-__all__ = ["STATE_FILE", "Freshness", "Warehouse", "build_command", "warehouse_for"]

@@ -29,6 +29,7 @@ from tradeguard.api.deps import Principal
 from tradeguard.domain.codes import PTI, PTI_LABELS, Role
 from tradeguard.errors import NotFound
 from tradeguard.web.app import templates
+from tradeguard.web.pages_accounts import ACCOUNT_READERS
 from tradeguard.web.session import context, page_for
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,8 @@ CARD_READERS = page_for(Role.SUPERVISOR, Role.TARGETER, Role.ADMIN)
 IMPORTER_CARD_READERS = page_for(
     Role.SUPERVISOR, Role.TARGETER, Role.ADMIN, Role.AUDITOR, Role.PENALTIES_OFFICER
 )
+# The importer account page links here for whoever may open the card.
+templates.env.globals["report_card_roles"] = {r.value for r in IMPORTER_CARD_READERS.roles}
 LISTED = 25
 DEFAULT_MONTHS = 3  # the default window: the last three calendar months with filings
 TITLES = {"all": "All entries", "port": "Port", "pti": "Priority trade issue",
@@ -142,17 +145,8 @@ def _page(request: Request, principal: Principal, kind: str, key: str) -> Respon
             coverage=REVENUE_GAP_COVERAGE,
             base_hours=BASE_HOURS,
             pti_label=PTI_LABELS.get(PTI(key)) if kind == "pti" else None,
-            account_roles={
-                r.value
-                for r in (
-                    Role.OFFICER,
-                    Role.IMPORT_SPECIALIST,
-                    Role.AUDITOR,
-                    Role.TARGETER,
-                    Role.PENALTIES_OFFICER,
-                    Role.SUPERVISOR,
-                )
-            },  # fmt: skip
+            # who may follow the link to the importer's account: that page's own policy
+            account_roles={r.value for r in ACCOUNT_READERS.roles},
         ),
     )
 
