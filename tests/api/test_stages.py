@@ -109,6 +109,17 @@ def test_file_on_the_real_stages(stages, db_path) -> None:
         assert detail["lines"][0]["bundle_version"].startswith("rules-only-")
         assert detail["decision"]["reason"]
 
+    # the random sample's size band rests on the declared value and the computed duty, as in
+    # the batch driver: never the unknown band of an entry without amounts
+    from sqlalchemy import select
+
+    from tradeguard.storage import engine_for
+    from tradeguard.storage.tables_api import decisions
+
+    with engine_for(db_path).connect() as conn:
+        strata = conn.execute(select(decisions.c.sample_stratum)).scalars().all()
+    assert strata and all(s and not s.endswith("|s-") for s in strata), strata
+
 
 def test_concurrent_filings_are_scored_and_laned_in_batches(stages, db_path) -> None:
     from concurrent.futures import ThreadPoolExecutor

@@ -105,6 +105,17 @@ def _replay(conn: Connection, number: str, digest: str, replace: bool) -> EntryP
     return None
 
 
+def sized(ent_tbl: pa.Table, entry: EntryCreate, charges: Charges) -> pa.Table:
+    """The entry's table with what the random sample's size band reads: the declared value and
+    the duty computed on the declared facts (base, Chapter 99, AD/CVD deposits), as the batch
+    driver computes them (``decisions.batch.strata_columns``)."""
+    duty = charges.duty_usd + charges.additional_duty_usd + charges.adcvd_usd
+    value = sum(line.value_usd for line in entry.lines)
+    return ent_tbl.append_column("value_usd", pa.array([float(value)])).append_column(
+        "declared_duty_usd", pa.array([float(duty)])
+    )
+
+
 def _policy(conn: Connection, base: LanePolicy, port: str, at: datetime) -> LanePolicy:
     """The lane policy with the port's slots left today (capacity minus today's decisions)."""
     cap = conn.execute(select(port_capacity).where(port_capacity.c.port_code == port)).first()
@@ -210,7 +221,10 @@ def file_one(
             if replayed is not None:
                 return Filed(replayed, created=False)
             decision = pipeline.lanes(
-                scored, ent_tbl, trusted, _policy(conn, policy, entry.port_code, now)
+                scored,
+                sized(ent_tbl, entry, entry_charges),
+                trusted,
+                _policy(conn, policy, entry.port_code, now),
             )
             public = _store(
                 conn,

@@ -156,7 +156,7 @@ class BatchFiler:
         self, items: list[FilingItem], todo: list[int], priced: dict[int, Priced], out: list[Any]
     ) -> None:
         """Score, lane and store ``todo`` in one transaction; answers go to ``out``."""
-        from tradeguard.api.filing import HELD_LANES, _policy, _replay
+        from tradeguard.api.filing import HELD_LANES, _policy, _replay, sized
 
         now = utcnow()
         tabs = {i: to_tables(items[i].entry, filed_at=now) for i in todo}
@@ -199,7 +199,15 @@ class BatchFiler:
             for port in sorted({items[i].entry.port_code for i in fresh}):
                 policy = _policy(conn, policy, port, now)
             lane_rows = self.pipeline.lanes_many(
-                [(scored[i], tabs[i][0], items[i].trusted, policy) for i in fresh]
+                [
+                    (
+                        scored[i],
+                        sized(tabs[i][0], items[i].entry, priced[i][0]),
+                        items[i].trusted,
+                        policy,
+                    )
+                    for i in fresh
+                ]  # fmt: skip
             )
             finals = {
                 i: EntryStatus.HELD if str(d["lane"]) in HELD_LANES else EntryStatus.RELEASED
