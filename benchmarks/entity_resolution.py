@@ -2,14 +2,14 @@
 
 Generates one window of synthetic trade (``--scale``, ``--days``), resolves its importer and
 manufacturer parties (Splink on DuckDB, ``entities.resolve``) and finds port shoppers
-(``entities.patterns.port_shopping`` over the resolved entities).  Prints one JSON line:
-parties, seconds to resolve, pairwise precision/recall against ``party_truth``, and port
-shopping precision/recall at entry level.
+(``entities.detectors.port_shopping`` over the resolved entities).  Prints one JSON line:
+parties, seconds to resolve, pairwise precision/recall against ``party_truth`` per role, and
+port shopping precision/recall at entry level.
 
-Port-shopping truth: the generator re-presents a held entry of a ``port_shopper`` party as a
-new entry with identical lines; truth = entries of port shoppers whose lines (HTS, value)
-duplicate an earlier entry of the same importer.  (Values are continuous, so no other entry
-duplicates another exactly.)
+Port-shopping truth (``entities.quality.represented_truth``): the generator re-presents a
+held entry of a port shopper as a new entry with identical lines, so the truth is every
+entry of a port-shopper entity (whichever IOR it used) whose lines (HTS, value) duplicate an
+earlier entry of the same entity.
 
 100,000 parties: ``--scale 0.25 --days 20`` gives about that many importer and manufacturer
 records (the generator includes only the parties its entries use).
@@ -27,48 +27,35 @@ import polars as pl
 
 from tradeguard.entities import line_frame, pairwise_quality, port_shopping, resolve
 from tradeguard.entities.patterns import represented_entries
+from tradeguard.entities.quality import represented_truth, set_quality
+from tradeguard.entities.resolve import DEFAULT_THRESHOLD
+from tradeguard.entities.store import held_entries
 from tradeguard.synth import generate
 
 
-def shopping_truth(tables: dict[str, pl.DataFrame]) -> set[str]:
-    """Re-presented entries (see the module docstring)."""
-    e, lines = tables["entries"], tables["lines"]
-    shoppers = tables["party_truth"].filter(pl.col("kind") == "port_shopper")
-    sig = (
-        lines.group_by("entry_number")
-        .agg(
-            s=pl.concat_str([pl.col("hts"), pl.col("value_usd").cast(pl.String)], separator="@")
-            .sort()
-            .str.join(",")
-        )
-        .join(e.select("entry_number", "importer_id", "filed_at"), on="entry_number")
-        .join(shoppers.select(importer_id="party_id"), on="importer_id", how="semi")
-    )
-    first = pl.col("filed_at").min().over("importer_id", "s")
-    return set(sig.filter(pl.col("filed_at") > first)["entry_number"].to_list())
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.25)
     parser.add_argument("--days", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     args = parser.parse_args()
     t0 = time.perf_counter()
     result = generate(days=args.days, seed=args.seed, scale=args.scale)
-    tables = {k: pl.from_arrow(v) for k, v in result.tables.items()}
-    assert all(isinstance(t, pl.DataFrame) for t in tables.values())
+    tables: dict[str, pl.DataFrame] = {}
+    for name, table in result.tables.items():
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        tables[name] = frame
     t1 = time.perf_counter()
-    res = resolve(tables["parties"], tables["entries"], threshold=args.threshold, seed=7)  # type: ignore[arg-type]
+    res = resolve(tables["parties"], tables["entries"], tables["lines"], threshold=args.threshold)
     t2 = time.perf_counter()
-    quality = pairwise_quality(res.links, tables["party_truth"])  # type: ignore[arg-type]
-    held = tables["outcomes"].filter(pl.col("discrepancy"))  # type: ignore[union-attr]
-    frame = line_frame(tables["entries"], tables["lines"], res.links)  # type: ignore[arg-type]
+    truth = tables["party_truth"]
+    held = held_entries(tables["outcomes"])
+    frame = line_frame(tables["entries"], tables["lines"], res.links)
     found = represented_entries(port_shopping(frame, held))
     t3 = time.perf_counter()
-    truth = shopping_truth(tables)  # type: ignore[arg-type]
-    tp = len(found & truth)
+    shopping = set_quality(found, represented_truth(tables["entries"], tables["lines"], truth))
     print(
         json.dumps(
             {
@@ -76,25 +63,18 @@ def main() -> None:
                 "days": args.days,
                 "seed": args.seed,
                 "threshold": args.threshold,
-                "entries": tables["entries"].height,  # type: ignore[union-attr]
+                "entries": tables["entries"].height,
                 "parties_resolved": res.links.height,
+                "candidate_pairs_scored": res.pairs.height,
                 "generate_seconds": round(t1 - t0, 1),
                 "resolve_seconds": round(t2 - t1, 1),
-                "resolution": quality,
+                "resolution": pairwise_quality(res.links, truth),
                 "resolution_by_role": {
-                    role: pairwise_quality(
-                        res.links.filter(pl.col("role") == role),
-                        tables["party_truth"],  # type: ignore[arg-type]
-                    )
+                    role: pairwise_quality(res.links.filter(pl.col("role") == role), truth)
                     for role in ("importer", "manufacturer")
                 },
                 "port_shopping_seconds": round(t3 - t2, 2),
-                "port_shopping": {
-                    "true_represented_entries": len(truth),
-                    "found": len(found),
-                    "precision": round(tp / len(found), 4) if found else None,
-                    "recall": round(tp / len(truth), 4) if truth else None,
-                },
+                "port_shopping": shopping,
             }
         )
     )

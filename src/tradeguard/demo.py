@@ -8,7 +8,9 @@
 5. record the older entries as released history;
 6. export the analytics warehouse the report cards read (``analytics.warehouse``, incremental:
    a second run rewrites only the months that changed);
-7. create a user per role, serve the portal.
+7. resolve importers and manufacturers into entities and find the evasion leads over them
+   (``entities``: the portal's leads page shows them);
+8. create a user per role, serve the portal.
 
 Every step calls the same stage functions the individual commands use.
 """
@@ -207,6 +209,20 @@ def score_window(plan: DemoPlan, window: Path, bundle: Any) -> pl.DataFrame:
     return lanes
 
 
+def find_leads_in(plan: DemoPlan) -> dict[str, Any]:
+    """Resolve the system of record's importers and manufacturers into entities and store the
+    evasion leads found over them (the portal's leads page shows them)."""
+    from tradeguard.entities.store import refresh_database
+
+    out = refresh_database(plan.url)
+    console.print(
+        f"{out['parties']:,} parties -> {out['entities']:,} entities "
+        f"({out['records_linked']:,} records linked); {out['leads']:,} leads {out['by_pattern']} "
+        f"in {out['seconds']} s"
+    )
+    return out
+
+
 def run_demo(plan: DemoPlan, *, serve: bool, host: str, port: int) -> None:
     """The whole demo; see the module docstring."""
     plan.directory.mkdir(parents=True, exist_ok=True)
@@ -258,7 +274,10 @@ def run_demo(plan: DemoPlan, *, serve: bool, host: str, port: int) -> None:
     _step("5. analytics warehouse for the report cards")
     export_for_reports(plan)
 
-    _step("6. users and portal")
+    _step("6. entity resolution and evasion leads")
+    find_leads_in(plan)
+
+    _step("7. users and portal")
     _print_users(plan.url)
     if serve:
         import uvicorn

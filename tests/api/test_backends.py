@@ -48,8 +48,11 @@ def test_filing_replay_conflict_and_work(backend, entry_json) -> None:
     assert r.status_code == 201
     assert client.post(f"/api/v1/entries/{number}/release", headers=officer).status_code == 200
     audit = client.get("/api/v1/audit", headers=users.make(Role.ADMIN)).json()["items"]
-    assert [a["action"] for a in audit][:4] == ["released", "create", "read", "create"]
-    assert [a["resource_type"] for a in audit][:4] == ["entry", "finding", "assessment", "entry"]
+    # newest first: the release, the finding, the assessment read, the queue view, the filing
+    assert [a["action"] for a in audit][:5] == ["released", "create", "read", "read", "create"]
+    assert [a["resource_type"] for a in audit][:5] == [
+        "entry", "finding", "assessment", "queue", "entry",
+    ]  # fmt: skip
 
 
 def test_concurrent_duplicates_store_once(backend, entry_json) -> None:

@@ -43,8 +43,14 @@ def _entry(seq: int, importer: str = IMPORTER, filer: str = "ABC") -> EntryCreat
             "importer_id": importer,
             "arrival_date": "2026-06-02",
             "lines": [
-                {"line_number": 1, "hts": "6109100012", "origin": "VN", "value_usd": 9000.0,
-                 "quantity1": 100, "unit1": "doz."},
+                {
+                    "line_number": 1,
+                    "hts": "6109100012",
+                    "origin": "VN",
+                    "value_usd": 9000.0,
+                    "quantity1": 100,
+                    "unit1": "doz.",
+                },
             ],
         }  # fmt: skip
     )
@@ -106,7 +112,9 @@ def test_a_watch_list_rule_reads_the_watch_lists(live, db_path) -> None:
         with engine_for(db_path).begin() as conn:
             conn.execute(
                 insert(watch_list_entries).values(
-                    list_name="port_shoppers", item=IMPORTER, added_by="t",
+                    list_name="port_shoppers",
+                    item=IMPORTER,
+                    added_by="t",
                     added_at=datetime(2026, 6, 1),
                 )  # fmt: skip
             )
@@ -128,7 +136,9 @@ def test_the_promoted_model_is_the_one_scored_with(live, db_path, tmp_path: Path
     with engine_for(db_path).begin() as conn:
         conn.execute(
             insert(models).values(
-                id="candidate-1", created_at=datetime(2026, 6, 1), path=str(directory),
+                id="candidate-1",
+                created_at=datetime(2026, 6, 1),
+                path=str(directory),
                 promoted=False,
             )  # fmt: skip
         )

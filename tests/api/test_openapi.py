@@ -102,6 +102,6 @@ def test_document_lists_problem_responses(world: dict[str, Any]) -> None:
                 assert "404" in codes, f"{method} {path} lacks 404"
             if method in ("post", "put"):
                 assert "413" in codes, f"{method} {path} lacks 413"
-            for code in codes - {"200", "201"}:
+            for code in (c for c in codes if not c.startswith("2")):  # 202: retrain job
                 content = op["responses"][code].get("content", {})
                 assert "application/problem+json" in content, f"{method} {path} {code}"

@@ -39,7 +39,6 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/entries/{entry_number}/findings"): {OF, S, A},
     ("POST", "/entries/{entry_number}/release"): {OF, S, SU},
     ("POST", "/entries/{entry_number}/refuse"): {OF, SU},
-    ("POST", "/entries/{entry_number}/seize"): {OF, SU},
     ("GET", "/queues/exam"): {OF, SU},
     ("GET", "/queues/review"): {S, SU},
     ("GET", "/queues/audit"): {A, SU},
@@ -57,6 +56,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/leads"): {T, SU},
     ("GET", "/leads/{lead_id}"): {T, SU},
     ("POST", "/leads/{lead_id}/rule"): {T},
+    ("PUT", "/leads/{lead_id}/rule"): {T},
     ("POST", "/leads/{lead_id}/referral"): {T},
     ("POST", "/leads/{lead_id}/watch"): {T},
     ("GET", "/capacity"): {SU, T},
@@ -69,7 +69,10 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/entries/batch"): {F},
     # outcomes (issue 5): enforcement, penalty cases, rule statistics, retraining
     ("POST", "/entries/{entry_number}/seizures"): {OF, SU},
-    ("POST", "/entries/{entry_number}/referrals"): {OF, S, A},
+    ("POST", "/entries/{entry_number}/referrals"): {OF, S, A, SU},
+    ("GET", "/referrals"): {P, A, SU},
+    ("POST", "/referrals/{referral_id}/decline"): {P, A},
+    ("POST", "/entries/{entry_number}/liquidation"): {S},
     ("GET", "/entries/{entry_number}/enforcement"): {OF, S, A, P, SU},
     ("POST", "/penalty-cases"): {P},
     ("GET", "/penalty-cases"): {P, A, SU},
@@ -77,6 +80,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/penalty-cases/{case_id}/status"): {P},
     ("GET", "/rule-statistics"): {T, SU},
     ("POST", "/models/retrain"): {T},
+    ("GET", "/models/retrain/{job_id}"): {T, SU},
 }
 PATH_VALUES = {
     "entry_number": "ZZZ-0000001-1",
@@ -86,6 +90,8 @@ PATH_VALUES = {
     "user_id": "999999",
     "lead_id": "999999",
     "case_id": "999999",
+    "job_id": "999999",
+    "referral_id": "999999",
 }
 
 

@@ -62,8 +62,15 @@ def test_officer_works_the_exam_queue(client, users, entry_json) -> None:
     assert r.status_code == 200 and r.json()["status"] == "released"
     # released: a second release or a seizure is a conflict of states, not a crash
     assert client.post(f"/api/v1/entries/{high}/release", headers=officer).status_code == 409
-    assert client.post(f"/api/v1/entries/{high}/seize", headers=officer).status_code == 409
-    assert client.post(f"/api/v1/entries/{low}/seize", headers=officer).status_code == 200
+    goods = {"goods_description": "fake watches", "value_usd": 4200, "violation": "counterfeit"}
+    r = client.post(f"/api/v1/entries/{high}/seizures", json=goods, headers=officer)
+    assert r.status_code == 409
+    # one seizure path: the status change and the goods and value are recorded together
+    r = client.post(f"/api/v1/entries/{low}/seizures", json=goods, headers=officer)
+    assert r.status_code == 201 and r.json()["value_usd"] == 4200.0
+    assert client.get(f"/api/v1/entries/{low}", headers=officer).json()["status"] == "seized"
+    # the bare status-only route is retired
+    assert client.post(f"/api/v1/entries/{low}/seize", headers=officer).status_code in (404, 405)
 
     queue = client.get("/api/v1/queues/exam", headers=officer).json()
     assert queue["items"] == []

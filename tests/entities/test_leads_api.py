@@ -1,5 +1,6 @@
-"""The leads API: targeters list leads with evidence and turn one into a draft rule, an audit
-referral or a watch-list entry (the watch list then reaches the rules' named lists)."""
+"""The leads API: targeters list leads with evidence and turn one into a rule (drafted, then
+saved: only saving marks the lead), an audit referral (the auditors' queue) or a watch-list
+entry (the watch list then reaches the rules' named lists and a scoring run)."""
 
 from __future__ import annotations
 
@@ -31,16 +32,16 @@ def _seed(url: str, entry_number: str) -> int:
         conn.execute(
             insert(entity_links),
             [
-                {"party_id": IMPORTER, "role": "importer", "entity_id": "E:" + IMPORTER,
+                {"party_id": IMPORTER, "role": "importer", "entity_id": IMPORTER,
                  "match_weight": 9.0, "match_probability": 0.99, "resolved_at": datetime(2026, 7, 1)},
-                {"party_id": "99-0000000ZZ", "role": "importer", "entity_id": "E:" + IMPORTER,
+                {"party_id": "99-0000000ZZ", "role": "importer", "entity_id": IMPORTER,
                  "match_weight": 9.0, "match_probability": 0.99, "resolved_at": datetime(2026, 7, 1)},
             ],
         )  # fmt: skip
         evidence = [{"held_entry": entry_number, "entry": entry_number, "port": "1001"}]
         lead_id = conn.execute(
             insert(leads).values(
-                entity_id="E:" + IMPORTER,
+                entity_id=IMPORTER,
                 role="importer",
                 pattern="port_shopping",
                 strength=0.8,
@@ -70,8 +71,17 @@ def test_leads_flow(client, users, db_path, entry_json) -> None:  # noqa: F811
     assert rule.status_code == 200, rule.text
     doc = rule.json()
     assert IMPORTER in doc["condition"] and "99-0000000ZZ" in doc["condition"]
-    parse_rule(doc)  # a valid rule document, ready for POST /rules
-    assert client.post("/api/v1/rules", json=doc, headers=t).status_code == 201
+    parse_rule(doc)  # a valid rule document
+    # a draft marks nothing: the lead stays open until the rule is saved
+    assert client.get(f"/api/v1/leads/{lead_id}", headers=t).json()["status"] == "open"
+    bad = client.put(f"/api/v1/leads/{lead_id}/rule", json={**doc, "condition": "nope"}, headers=t)
+    assert bad.status_code == 422
+    assert client.get(f"/api/v1/leads/{lead_id}", headers=t).json()["status"] == "open"
+    saved = client.put(f"/api/v1/leads/{lead_id}/rule", json={**doc, "weight": 55}, headers=t)
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["rule"]["weight"] == 55
+    assert client.get(f"/api/v1/leads/{lead_id}", headers=t).json()["status"] == "rule"
+    assert client.get(f"/api/v1/rules/{doc['id']}", headers=t).status_code == 200
 
     ref = client.post(f"/api/v1/leads/{lead_id}/referral", json={}, headers=t)
     assert ref.status_code == 200, ref.text
@@ -95,7 +105,8 @@ def test_leads_flow(client, users, db_path, entry_json) -> None:  # noqa: F811
             lists=lists,
         )  # fmt: skip
         assert conn.execute(select(referrals.c.kind)).scalars().all() == ["audit"]
-        assert leads_page(conn)["counts"] == {}  # the lead was acted upon: no longer open
+        page = leads_page(conn)  # the open leads: this one was acted upon
+        assert page["items"] == [] and page["counts"] == {"port_shopping": {"watched": 1}}
         status = conn.execute(select(leads.c.status)).scalar_one()
         assert status == "watched"
     engine.dispose()

@@ -1,19 +1,23 @@
-"""Labels from the system of record: findings -> OUTCOMES rows the trainer reads."""
+"""Labels from the system of record: findings and enforcement outcomes -> OUTCOMES rows the
+trainer reads."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from tradeguard import storage
 from tradeguard.domain.schema import OUTCOMES
-from tradeguard.outcomes.labels import outcome_labels, system_dataset
+from tradeguard.outcomes import enforcement as enf
+from tradeguard.outcomes.labels import enforcement_outcomes, outcome_labels, system_dataset
+from tradeguard.outcomes.liquidation import liquidate
+from tradeguard.outcomes.seizures import seize
 from tradeguard.risk.dataset import line_labels
 from tradeguard.storage.findings import insert_findings
 from tradeguard.storage.tables_api import decisions
-from tradeguard.storage.tables_foundation import findings, lines
+from tradeguard.storage.tables_foundation import entries, findings, lines
 
 
 def test_every_finding_becomes_a_label_row(system_url: str) -> None:
@@ -62,3 +66,72 @@ def test_system_dataset_is_what_the_trainer_reads(system_url: str) -> None:
 def test_empty_system_gives_empty_labels(migrated_url: str) -> None:
     with storage.engine_for(migrated_url).connect() as conn:
         assert outcome_labels(conn).num_rows == 0
+
+
+def _unlabelled(conn, status: str, n: int) -> list[str]:
+    """``n`` entries in ``status`` without any finding (the system examines every held entry,
+    so a held entry's findings are removed: an entry nobody has examined yet)."""
+    q = select(entries.c.entry_number).where(entries.c.status == status)
+    got = list(conn.execute(q.order_by(entries.c.entry_number).limit(n)).scalars())
+    assert len(got) == n, f"the system has too few {status} entries"
+    conn.execute(delete(findings).where(findings.c.entry_number.in_(got)))
+    return got
+
+
+def _lines(conn, number: str) -> int:
+    q = select(func.count()).select_from(lines).where(lines.c.entry_number == number)
+    return conn.execute(q).scalar_one()
+
+
+def test_enforcement_outcomes_become_labels(system_url: str) -> None:
+    with storage.transaction(system_url) as conn:
+        seized, penalized, claimed = _unlabelled(conn, "held", 3)
+        (liquidated,) = _unlabelled(conn, "released", 1)
+        seize(conn, seized, goods_description="fake handbags", value_usd=9000,
+              violation="counterfeit", actor="officer1")  # fmt: skip
+        enf.open_penalty_case(conn, penalized, culpability="negligence", actor="fpf1",
+                              violation="misclassification", lost_duties_usd=420)  # fmt: skip
+        enf.open_liquidated_damages(conn, claimed, amount_usd=1000, actor="fpf1")
+        liquidate(conn, liquidated, declared_duties_usd=200, adjustment_usd=75,
+                  violation="undervaluation", note="related-party price", actor="spec1")  # fmt: skip
+        n_lines = {n: _lines(conn, n) for n in (seized, penalized, claimed, liquidated)}
+        frame = pl.from_arrow(outcome_labels(conn))
+    want = {
+        seized: ("seizure", "counterfeit", "ipr", 0.0),
+        penalized: ("penalty_1592", "misclassification", "revenue", 420.0),
+        claimed: ("liquidated_damages", None, None, 0.0),
+        liquidated: ("liquidation", "undervaluation", "revenue", 75.0),
+    }
+    for number, (kind, violation, pti, revenue) in want.items():
+        rows = frame.filter(pl.col("entry_number") == number)
+        assert rows.height == n_lines[number], number  # entry-level: every line labelled
+        assert rows["kind"].unique().to_list() == [kind]
+        assert rows["discrepancy"].all()
+        assert rows["violation"].unique().to_list() == [violation]
+        assert rows["pti"].unique().to_list() == [pti]
+        assert rows["revenue_found_usd"].unique().to_list() == [revenue]
+    # the trainer's label: a positive for every action naming a violation
+    y = line_labels(frame).group_by("entry_number").agg(pl.col("y").max())
+    positive = dict(y.iter_rows())
+    assert positive[seized] == positive[penalized] == positive[liquidated] == 1
+
+
+def test_enforcement_on_an_entry_with_a_finding_is_not_counted_twice(system_url: str) -> None:
+    with storage.transaction(system_url) as conn:
+        number = conn.execute(
+            select(findings.c.entry_number)
+            .join(entries, entries.c.entry_number == findings.c.entry_number)
+            .where(
+                findings.c.discrepancy,
+                findings.c.violation.is_not(None),
+                entries.c.status == "held",
+            )  # fmt: skip
+            .limit(1)
+        ).scalar_one()
+        before = pl.from_arrow(outcome_labels(conn)).filter(pl.col("entry_number") == number)
+        seize(conn, number, goods_description="goods", value_usd=100, actor="officer1")
+        enf.open_penalty_case(conn, number, culpability="fraud", actor="fpf1")
+        after = pl.from_arrow(outcome_labels(conn)).filter(pl.col("entry_number") == number)
+        assert enforcement_outcomes(conn) == []
+        assert len(enforcement_outcomes(conn, skip_labelled=False)) == 1  # one per entry
+    assert after.height == before.height  # the findings already label the entry

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tradeguard.outcomes.penalties import (
+    explain_maximum,
     final_duties,
     liquidation_due,
     protest_deadline,
@@ -48,6 +49,28 @@ def test_statutory_maximum(
         interest=interest,
     )
     assert got == expected
+
+
+@pytest.mark.parametrize(("level", "lost", "disclosed", "interest", "expected"), CASES)
+def test_explanation_states_the_paragraph_and_ends_at_the_maximum(
+    level: str, lost: int, disclosed: bool, interest: float, expected: Decimal
+) -> None:
+    got, steps = explain_maximum(
+        level,
+        domestic_value=100_000,
+        dutiable_value=80_000,
+        lost_duties=lost,
+        prior_disclosure=disclosed,
+        interest=interest,
+    )
+    assert got == expected
+    paragraph = {"fraud": "(c)(1)", "gross_negligence": "(c)(2)", "negligence": "(c)(3)"}[level]
+    assert paragraph in steps[0] and "$100,000.00" in steps[0]
+    assert len(steps) == (2 if disclosed else 1)
+    if disclosed:
+        assert "(c)(4)" in steps[1]
+    # the last figure the explanation states is the maximum (or nothing is owed at all)
+    assert f"${expected:,.2f}" in steps[-1] or (expected == 0 and "nothing" in steps[-1])
 
 
 def test_small_domestic_value_caps_the_no_loss_branch() -> None:

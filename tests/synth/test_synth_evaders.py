@@ -1,4 +1,4 @@
-"""Port shoppers re-present held goods at another port as a new entry."""
+"""Port shoppers re-present held goods at another port as a new entry, after the hold."""
 
 from __future__ import annotations
 
@@ -27,10 +27,15 @@ def test_port_shoppers_re_present_held_goods_elsewhere() -> None:
     entries = generator._entry_facts(entries, lines, pop, start)
     lines = generator._revenue(lines, entries, ref)
 
-    shoppers = pop.entities.filter(pl.col("kind") == "port_shopper")["entity"].implode()
+    shoppers = pop.entities.filter(pl.col("shopper"))["entity"].implode()
     held = entries.filter(pl.col("entity").is_in(shoppers) & (pl.col("day") == 0))
     honest = entries.filter(~pl.col("entity").is_in(shoppers) & (pl.col("day") == 0)).head(20)
-    outcomes = pl.concat([held, honest]).select("entry", discrepancy=pl.lit(True))
+    outcomes = pl.concat([held, honest]).select(
+        "entry",
+        kind=pl.lit("exam"),
+        discrepancy=pl.lit(True),
+        known_at=pl.col("filed_at") + pl.duration(days=1, hours=3),
+    )
     assert held.height > 0
     new_entries, new_lines, reposted = generator._port_shopping(
         rng, entries, lines, outcomes, pop, ref, days
@@ -53,5 +58,6 @@ def test_port_shoppers_re_present_held_goods_elsewhere() -> None:
         assert len(originals) == 1  # the same goods, line for line
         first = originals[0]
         assert row["port_code"] != first["port_code"] and row["mode"] == first["mode"]
-        assert 1 <= row["day"] - first["day"] <= 4
-        assert row["filed_at"] > first["filed_at"]
+        # re-presented one to four days after the hold became known (a day after filing)
+        assert 2 <= row["day"] - first["day"] <= 5
+        assert row["filed_at"] > first["filed_at"] + dt.timedelta(days=1, hours=3)

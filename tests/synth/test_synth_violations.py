@@ -88,13 +88,42 @@ def test_transshipment_moves_to_other_countries_after_the_drift_date(
 def test_name_changers_reappear_under_a_new_ior(frames: dict[str, pl.DataFrame]) -> None:
     pt, parties = frames["party_truth"], frames["parties"]
     importers = pt.join(parties.filter(pl.col("role") == "importer"), on="party_id")
-    changers = importers.filter(pl.col("kind") == "name_changer")
-    per_entity = changers.group_by("entity_id").agg(pl.col("name"), pl.col("address"), n=pl.len())
-    assert per_entity.height > 0 and (per_entity["n"] == 2).all()
-    for names, addresses in zip(per_entity["name"], per_entity["address"], strict=True):
-        assert names[0] != names[1] and addresses[0] != addresses[1]
+    per_entity = importers.group_by("entity_id").agg(
+        pl.col("name"), pl.col("address"), pl.col("first_seen"), pl.col("kind").first(), n=pl.len()
+    )
+    renamed = per_entity.filter(pl.col("n") > 1)
+    # renamed once or twice; some of them port shoppers as well
+    assert set(renamed["n"].unique()) == {2, 3}
+    assert set(renamed["kind"].unique()) == {"name_changer", "port_shopper"}
+    assert (per_entity.filter(pl.col("kind") == "name_changer")["n"] > 1).all()
+    for names, addresses, seen in renamed.select("name", "address", "first_seen").iter_rows():
+        assert len(set(names)) == len(names) and len(set(addresses)) == len(addresses)
+        assert len(set(seen)) == len(seen)  # each record registered on its own day
     honest = importers.filter(pl.col("kind") == "honest")
     assert honest["entity_id"].n_unique() == honest.height
+
+
+def test_manufacturers_re_register_under_a_new_mid(frames: dict[str, pl.DataFrame]) -> None:
+    pt, parties, lines = frames["party_truth"], frames["parties"], frames["lines"]
+    mfrs = pt.join(parties.filter(pl.col("role") == "manufacturer"), on="party_id")
+    by_seen = [pl.col(c).sort_by("first_seen") for c in ("party_id", "name", "country")]
+    moved = (
+        mfrs.group_by("entity_id")
+        .agg(*by_seen, pl.col("first_seen").sort(), n=pl.len())
+        .filter(pl.col("n") > 1)
+    )
+    assert moved.height >= 5 and (moved["n"] == 2).all()
+    for mids, names, countries, seen in moved.select(
+        "party_id", "name", "country", "first_seen"
+    ).iter_rows():
+        assert mids[0] != mids[1] and names[0] != names[1] and countries[0] == countries[1]
+        assert seen[0] < seen[1]
+    # lines of a re-registered maker carry its new MID from the day it switched
+    new_mid = moved.select(pl.col("party_id").list.last().alias("manufacturer_id"))
+    seen = mfrs.select(manufacturer_id="party_id", first_seen="first_seen")
+    used = lines.join(new_mid, on="manufacturer_id").join(seen, on="manufacturer_id")
+    filed = used.join(frames["entries"].select("entry_number", "filed_at"), on="entry_number")
+    assert (filed["filed_at"].dt.date() >= filed["first_seen"]).all()
 
 
 def test_every_pti_is_planted_at_the_calibrated_rate_on_a_larger_sample() -> None:

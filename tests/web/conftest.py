@@ -62,10 +62,17 @@ def demo_app(demo_db: DemoDb) -> Any:
     return create_app(demo_db.settings())
 
 
+def login_token(c: TestClient) -> str:
+    """The sign-in form's CSRF token (the form page also sets its nonce cookie)."""
+    page = c.get("/login")
+    assert page.status_code == 200
+    return csrf_of(page.text)
+
+
 def sign_in(c: TestClient, username: str, password: str) -> str:
     """Sign in through the form; the CSRF token of the new session (read from the home page)."""
-    r = c.post("/login", data={"username": username, "password": password},
-                    follow_redirects=False)  # fmt: skip
+    r = c.post("/login", data={"username": username, "password": password,
+                               "csrf_token": login_token(c)}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 303, r.text
     home = c.get("/")
     assert home.status_code == 200

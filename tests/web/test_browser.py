@@ -2,8 +2,10 @@
 
 An officer signs in, opens the exam queue and an entry that a rule selected, records a
 finding, and sees it on the importer's account; a targeter sees it in that rule's statistics;
-a filer finds no risk information on any page it can reach.  Screenshots of every page
-visited go to ``tests/screenshots/`` (gitignored).
+a filer finds no risk information on any page it can reach.  The queue, entry and account
+pages must fit a laptop (1366 px) and a tablet (768 px) without horizontal scrolling of the
+page (wide tables scroll inside their own box).  Screenshots of every page visited go to
+``tests/screenshots/`` (gitignored).
 """
 
 from __future__ import annotations
@@ -68,6 +70,19 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _fits(page: Any, name: str) -> None:
+    """The page scrolls only vertically at this width (then its screenshot is saved)."""
+    page.wait_for_load_state("load")
+    over = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    width = page.viewport_size["width"]
+    if over > 0:
+        _shot(page, f"{name}-overflow")
+    assert over <= 0, f"{name}: the page is {over} px wider than the {width} px window"
+    _shot(page, name)
+
+
 def _sign_in(page: Any, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill(username)
@@ -125,18 +140,20 @@ def test_officer_records_a_finding_seen_on_account_and_rule(browser, server, dem
     _shot(page, "officer-home")
     page.get_by_role("link", name="Exam queue").first.click()
     page.wait_for_url(f"{server}/queues/exam")
-    _shot(page, "officer-queue")
+    _fits(page, "officer-queue")
     page.get_by_role("link", name=number).click()
     page.wait_for_url(f"{server}/entries/{number}")
     assert page.get_by_text(rule_id).count() > 0
-    _shot(page, "officer-entry")
+    _fits(page, "officer-entry")
     importer_link = page.locator("section[aria-label=Header] a[href^='/importers/']")
     account = server + importer_link.get_attribute("href")
     page.goto(account)
     inspected = int(page.locator("#inspected").inner_text())
+    page.wait_for_selector("#chart-rates .main-svg")
+    _fits(page, "officer-importer-account-before")
     page.goto(f"{server}/entries/{number}")
     page.get_by_label("Yes").check()
-    page.get_by_label("Violation").select_option("undervaluation")
+    page.get_by_label("Violation", exact=True).select_option("undervaluation")
     page.get_by_label("Revenue found (USD)").fill("2500")
     page.get_by_label("Narrative").fill("browser test: invoice below market")
     page.get_by_role("button", name="Record finding").click()
@@ -148,14 +165,29 @@ def test_officer_records_a_finding_seen_on_account_and_rule(browser, server, dem
     page.wait_for_url(account)
     assert int(page.locator("#inspected").inner_text()) == inspected + 1
     page.wait_for_selector("#chart-volume .main-svg")  # the local plotly.js drew the chart
-    _shot(page, "officer-importer-account")
+    _fits(page, "officer-importer-account")
     ctx.close()
 
     ctx = browser.new_context(viewport={"width": 768, "height": 1024})  # tablet width
     page = ctx.new_page()
+    _sign_in(page, server, *demo_db.users["officer"])
+    _fits(page, "tablet-officer-home")
+    page.goto(f"{server}/queues/exam")
+    _fits(page, "tablet-officer-queue")
+    page.goto(f"{server}/entries/{number}")
+    _fits(page, "tablet-officer-entry")
+    page.goto(account)
+    page.wait_for_selector("#chart-volume .main-svg")
+    _fits(page, "tablet-officer-importer-account")
+    ctx.close()
+
+    ctx = browser.new_context(viewport={"width": 768, "height": 1024})
+    page = ctx.new_page()
     _sign_in(page, server, *demo_db.users["targeter"])
     assert _rule_findings(page, server, rule_id) == before + 1
     _shot(page, "targeter-rules-after-tablet")
+    page.goto(f"{server}/models")
+    _fits(page, "tablet-targeter-models")
     ctx.close()
 
 
@@ -164,6 +196,7 @@ def test_filer_finds_no_risk_information(browser, server, demo_db) -> None:
     page = ctx.new_page()
     _sign_in(page, server, *demo_db.users["filer"])
     seen = [("filer-home", page.content())]
+    _shot(page, "filer-home")
     page.get_by_role("link", name="My entries").first.click()
     page.wait_for_url(f"{server}/filer/entries")
     seen.append(("filer-entries", page.content()))
@@ -175,4 +208,54 @@ def test_filer_finds_no_risk_information(browser, server, demo_db) -> None:
     for name, html in seen:
         hit = FORBIDDEN.search(html)
         assert hit is None, f"{name}: {html[max(0, hit.start() - 80) : hit.end() + 80]}"
+    ctx.close()
+
+
+def test_penalties_officer_opens_a_case_from_a_referral(browser, server, demo_db) -> None:
+    """An officer refers an entry to penalty from its page; the penalties officer finds it on
+    the case list, opens a 1592 case, reads how the maximum was computed and mitigates it."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    _sign_in(page, server, *demo_db.users["officer"])
+    page.goto(f"{server}/queues/exam")
+    number = page.locator("table.queue tbody a[href^='/entries/']").last.inner_text()
+    page.goto(f"{server}/entries/{number}")
+    page.get_by_label("Refer to").select_option("penalty")
+    page.get_by_label("Why", exact=True).fill("browser test: counterfeit marks")
+    page.get_by_role("button", name="Refer").click()
+    page.wait_for_url(re.compile(r".*msg=Referred"))
+    _shot(page, "officer-entry-referred")
+    ctx.close()
+
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    _sign_in(page, server, *demo_db.users["penalties_officer"])
+    assert page.get_by_text("Referred to penalties").count() > 0  # the home tile
+    _shot(page, "penalties-home")
+    page.get_by_role("link", name="Penalty cases").first.click()
+    page.wait_for_url(re.compile(r".*/cases.*"))
+    row = page.locator("tr.referral").filter(has_text=number)
+    assert row.count() == 1
+    _shot(page, "penalties-cases")
+    row.get_by_role("link", name="Open a case").click()
+    page.wait_for_url(re.compile(r".*/cases/new\?entry=.*"))
+    page.get_by_label("Culpability").select_option("negligence")
+    if not page.get_by_label("Violation (the material false statement or omission)").input_value():
+        page.get_by_label("Violation (the material false statement or omission)").select_option(
+            "counterfeit"
+        )
+    _shot(page, "penalties-case-new")
+    page.get_by_role("button", name="Open the penalty case").click()
+    page.wait_for_url(re.compile(r".*/cases/\d+\?msg=.*"))
+    assert page.get_by_text("How the maximum was computed").count() == 1
+    assert page.locator("ol.steps li").first.inner_text().startswith("19 U.S.C. 1592(c)(3)")
+    _shot(page, "penalties-case")
+    page.get_by_label("New status").select_option("mitigated")
+    page.locator("#amount_usd").fill("0.01")
+    page.get_by_label("Note").fill("browser test: first violation")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r".*msg=Case.*mitigated"))
+    assert page.locator("#mitigated").inner_text() == "$0.01"
+    assert page.locator("tr.event").count() == 2
+    _shot(page, "penalties-case-mitigated")
     ctx.close()

@@ -1,6 +1,7 @@
 """Queries shared by the API routes and the portal pages, so each lives in one place.
 
 - :func:`queue_query`: a work queue (exam, review, audit) for a caller, highest risk first;
+  the audit queue also holds the entries referred to audit (``outcomes.referrals``);
 - :func:`authenticate`: check a username and password under the failed-login throttle.
 """
 
@@ -9,7 +10,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, exists, func, insert, or_, select
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+)
 
 from tradeguard.api import security
 from tradeguard.api.deps import PORT_BOUND, Principal, utcnow
@@ -18,6 +31,7 @@ from tradeguard.domain.codes import EntryStatus, Lane
 from tradeguard.errors import NotAuthenticated, TooManyRequests
 from tradeguard.storage.tables_api import assessments, decisions, login_attempts, users
 from tradeguard.storage.tables_foundation import entries, findings, lines
+from tradeguard.storage.tables_outcomes import referrals
 
 
 def queue_query(
@@ -37,35 +51,77 @@ def queue_query(
     Port-bound roles see only their ports.  ``pti`` keeps entries with a line scored above
     zero for that priority trade issue; ``chapter`` (two digits) and ``origin`` keep entries
     with at least one line of that HTS chapter or country of origin.
+
+    The post-release audit queue holds the released entries laned to audit and not audited
+    yet, and every released or liquidated entry with an open audit referral, whatever its lane
+    (an entry without a lane decision is shown in the audit lane, where the referral put it);
+    ``referral`` carries the reason of the open referral.  Entries with a score come first.
     """
     risk = (
         select(func.sum(assessments.c.revenue_at_risk_usd))
         .where(assessments.c.entry_number == entries.c.entry_number)
         .scalar_subquery()
     )
-    q = (
-        select(
-            entries.c.entry_number,
-            entries.c.port_code,
-            entries.c.importer_id,
-            entries.c.entry_type,
-            entries.c.filed_at,
-            entries.c.status,
-            decisions.c.lane,
-            decisions.c.score,
-            risk.label("revenue_at_risk_usd"),
-            decisions.c.reason,
-            decisions.c.reason_code,
-            decisions.c.random_sample,
+    referral = (
+        select(func.min(referrals.c.reason))
+        .where(
+            referrals.c.entry_number == entries.c.entry_number,
+            referrals.c.kind == "audit",
+            referrals.c.status == "open",
         )
-        .join(decisions, decisions.c.entry_number == entries.c.entry_number)
-        .where(decisions.c.lane == lane.value, entries.c.status == status.value)
+        .scalar_subquery()
     )
+    columns = [
+        entries.c.entry_number,
+        entries.c.port_code,
+        entries.c.importer_id,
+        entries.c.entry_type,
+        entries.c.filed_at,
+        entries.c.status,
+        func.coalesce(decisions.c.lane, literal(lane.value)).label("lane"),
+        decisions.c.score,
+        risk.label("revenue_at_risk_usd"),
+        decisions.c.reason,
+        decisions.c.reason_code,
+        decisions.c.random_sample,
+    ]
     if lane is Lane.POST_RELEASE_AUDIT:
         done = exists().where(
             findings.c.entry_number == entries.c.entry_number, findings.c.kind == "audit"
         )
-        q = q.where(~done)
+        laned = and_(decisions.c.lane == lane.value, entries.c.status == status.value, ~done)
+        referred = and_(
+            exists().where(
+                referrals.c.entry_number == entries.c.entry_number,
+                referrals.c.kind == "audit",
+                referrals.c.status == "open",
+            ),
+            entries.c.status.in_([EntryStatus.RELEASED.value, EntryStatus.LIQUIDATED.value]),
+        )
+        q = (
+            select(*columns, referral.label("referral"))
+            .select_from(
+                entries.outerjoin(decisions, decisions.c.entry_number == entries.c.entry_number)
+            )
+            # the candidates first (two indexed sets), so a large entries table is not scanned
+            .where(
+                entries.c.entry_number.in_(
+                    union(
+                        select(decisions.c.entry_number).where(decisions.c.lane == lane.value),
+                        select(referrals.c.entry_number).where(
+                            referrals.c.kind == "audit", referrals.c.status == "open"
+                        ),
+                    )
+                ),
+                or_(laned, referred),
+            )
+        )
+    else:
+        q = (
+            select(*columns, null().label("referral"))
+            .join(decisions, decisions.c.entry_number == entries.c.entry_number)
+            .where(decisions.c.lane == lane.value, entries.c.status == status.value)
+        )
     if principal.role in PORT_BOUND:
         q = q.where(entries.c.port_code.in_(sorted(principal.ports)))
     if port_code:
@@ -86,7 +142,9 @@ def queue_query(
         line_conds.append(lines.c.origin == origin.upper())
     if line_conds:
         q = q.where(exists().where(lines.c.entry_number == entries.c.entry_number, *line_conds))
-    return q.order_by(decisions.c.score.desc(), entries.c.filed_at, entries.c.entry_number)
+    return q.order_by(
+        decisions.c.score.desc().nulls_last(), entries.c.filed_at, entries.c.entry_number
+    )
 
 
 def authenticate(

@@ -154,6 +154,31 @@ def rules_in_force(base: Any, stored: list[dict[str, Any]], lists: dict[str, Any
     return RuleSet(tuple(by_id.values()), lists, source="system of record")
 
 
+def with_rules_in_force(conn: Connection, model: Any) -> Any:
+    """``model`` with the stored rules over its own and the lists in force."""
+    base = model.rules
+    lists = rule_lists(conn, base.lists if base is not None else None)
+    rules = rules_in_force(base, stored_rules(conn), lists)
+    return replace(model, rules=rules, rules_dir=None)
+
+
+def bundle_in_force(conn: Connection, settings: Settings, reference: Any = None) -> tuple[str, Any]:
+    """What the service scores with, less the live history: ``(name, bundle)``; the name is
+    the promoted model's id, else the bundle directory, else ``rules-only``."""
+    from tradeguard.storage.tables_api import models
+
+    row = conn.execute(select(models.c.id, models.c.path).where(models.c.promoted)).first()
+    promoted = tuple(row) if row else ()
+    model = model_bundle(settings, promoted, reference)
+    if promoted and promoted[1] and Path(promoted[1]).is_dir():
+        name = str(promoted[0])
+    elif settings.bundle_dir is not None:
+        name = str(settings.bundle_dir)
+    else:
+        name = "rules-only"
+    return name, with_rules_in_force(conn, model)
+
+
 def _history_inputs(conn: Connection) -> dict[str, pl.DataFrame]:
     """Entries, lines, importers, outcomes and allegations, narrowly, for ``build_history``."""
     from tradeguard.domain.schema import ENTRIES, LINES
@@ -260,10 +285,7 @@ class LiveTargeting:
         if self._model is None or stamp.model != self._model_key:
             self._model = model_bundle(self.settings, stamp.model, self.reference)
             self._model_key = stamp.model
-        base = self._model.rules
-        lists = rule_lists(conn, base.lists if base is not None else None)
-        rules = rules_in_force(base, stored_rules(conn), lists)
-        self._bundle = self._assemble(rules)
+        self._bundle = self._assemble(with_rules_in_force(conn, self._model).rules)
 
     def _assemble(self, rules: Any) -> Any:
         bundle = replace(self._model, rules=rules)
@@ -305,4 +327,13 @@ class LiveTargeting:
             thread.join(timeout)
 
 
-__all__ = ["LiveTargeting", "Stamp", "read_stamp", "rule_lists", "rules_in_force", "live_history"]
+__all__ = [
+    "LiveTargeting",
+    "Stamp",
+    "bundle_in_force",
+    "live_history",
+    "read_stamp",
+    "rule_lists",
+    "rules_in_force",
+    "with_rules_in_force",
+]

@@ -306,6 +306,7 @@ def score_files(
     fmt: str = "parquet",
     on_chunk: Callable[[int], None] | None = None,
     decided_at: datetime | None = None,
+    entity_map: pl.DataFrame | None = None,
 ) -> ScoringRun:
     """Score every line of ``source``, assign lanes, write ``line_scores``, ``lanes`` and
     ``line_reasons`` to ``out_dir``.
@@ -318,12 +319,17 @@ def score_files(
     explanation costs in proportion to what officers will open, not to the file.
 
     ``bundle`` is a ``risk.ScoringBundle``; ``on_chunk(rows)`` is called after each chunk (the
-    progress bar).  Returns the lanes frame, the line count, the paths and the timings.
+    progress bar).  ``entity_map`` (an entity resolution, ``risk.dataset.read_links``)
+    replaces the resolution frozen into the bundle's history, so that records linked since
+    training - a violator's new IOR - meet their entity's history; a party it does not know
+    is its own entity.  Returns the lanes frame, the line count, the paths and the timings.
     """
     from tradeguard.risk.score import model_features, score_parts
 
     if fmt not in ("parquet", "csv"):
         raise ValidationFailed(f"unknown output format {fmt!r}: use parquet or csv")
+    if entity_map is not None:
+        bundle = bundle.with_history(bundle.history.with_entity_map(entity_map))
     started = time.perf_counter()
     timings = {
         "read_prepare": 0.0,

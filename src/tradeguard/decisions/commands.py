@@ -37,6 +37,12 @@ def score(
     parties: Path | None = typer.Option(
         None, "--parties", help="Parties file giving importers' trusted status (CTPAT)."
     ),
+    links: Path | None = typer.Option(
+        None,
+        "--links",
+        help="entity_links.parquet of `tradeguard entities resolve --out`: history follows the "
+        "resolved entity (replaces the resolution frozen into the model).",
+    ),
     capacity: Path | None = typer.Option(
         None,
         "--capacity",
@@ -82,6 +88,11 @@ def score(
             bundle = ScoringBundle.load(model, rules_dir=rules)
         else:
             bundle = rules_only_bundle(rules)
+        entity_map = None
+        if links is not None:
+            from tradeguard.risk.dataset import read_links
+
+            entity_map = read_links(links)
         policy = LanePolicy.from_settings(get_settings())
         if capacity is not None:
             policy = replace(policy, ports=load_port_capacities(capacity))
@@ -105,6 +116,7 @@ def score(
                 chunk_size=chunk_size,
                 fmt=fmt,
                 on_chunk=lambda n: progress.advance(task, n),
+                entity_map=entity_map,
             )
     except TradeguardError as exc:
         typer.echo(f"error: {exc}", err=True)

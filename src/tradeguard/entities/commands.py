@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from tradeguard.entities.store import Inputs
 
 entities_app = typer.Typer(
     help="Entity resolution (one account per real importer and manufacturer) and evasion leads.",
@@ -14,7 +18,7 @@ URL_HELP = "SQLAlchemy database URL of the system of record (read, and written u
 DATA_HELP = "A `tradeguard generate` directory to read instead of the database."
 
 
-def _inputs(database_url: str | None, data: Path | None):  # type: ignore[no-untyped-def]
+def _inputs(database_url: str | None, data: Path | None) -> Inputs:
     from tradeguard.entities import store
 
     return store.read_directory(data) if data else store.read_database(database_url)
@@ -28,14 +32,14 @@ def resolve(
         None, "--out", help="Directory for entity_links.parquet and entity_pairs.parquet."
     ),
     threshold: float = typer.Option(
-        0.5, "--threshold", min=0.0, max=1.0, help="Match probability at which records link."
+        0.4, "--threshold", min=0.0, max=1.0, help="Match probability at which records link."
     ),
-    seed: int = typer.Option(7, "--seed", help="Seed of the u sampling (same seed, same links)."),
 ) -> None:
     """Link importer and manufacturer records of one real firm (Splink on DuckDB).
 
     Writes the clusters (party -> entity with match weights) to --out as Parquet and, when
-    reading the database, to its entity_links table.
+    reading the database, to its entity_links table.  Deterministic: the same records give
+    the same links.
     """
     import time
 
@@ -46,7 +50,7 @@ def resolve(
     try:
         inputs = _inputs(database_url, data)
         t0 = time.perf_counter()
-        result = run(inputs.parties, inputs.entries, threshold=threshold, seed=seed)
+        result = run(inputs.parties, inputs.entries, inputs.lines, threshold=threshold)
         secs = time.perf_counter() - t0
         if out:
             out.mkdir(parents=True, exist_ok=True)
@@ -71,14 +75,18 @@ def leads(
     database_url: str | None = typer.Option(None, "--database-url", help=URL_HELP),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
     links: Path | None = typer.Option(
-        None, "--links", help="entity_links.parquet to re-key by (default: the database's)."
+        None,
+        "--links",
+        help="entity_links.parquet to re-key by (default: the database's entity_links; with "
+        "--data, a resolution of the directory's parties made first).",
     ),
     out: Path | None = typer.Option(None, "--out", help="Write leads.parquet here."),
 ) -> None:
     """Find evasion leads (port shopping, false origin, AD/CVD evasion, undervaluation).
 
-    Reads the resolved entities (entity_links), stores the leads in the leads table when
-    reading the database (open leads are replaced; leads acted upon are kept).
+    Reads the resolved entities (entity_links, or --links; a --data directory without
+    --links is resolved first), stores the leads in the leads table when reading the database
+    (open leads are replaced; leads acted upon are kept).
     """
     import polars as pl
 
@@ -93,7 +101,9 @@ def leads(
         if links:
             party_map = resolved_party_map(pl.read_parquet(links))
         elif data:
-            party_map = resolved_party_map(None)
+            from tradeguard.entities.resolve import resolve as run
+
+            party_map = resolved_party_map(run(inputs.parties, inputs.entries, inputs.lines).links)
         else:
             from tradeguard.storage import engine_for
 

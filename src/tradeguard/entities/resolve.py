@@ -1,59 +1,68 @@
 """Entity resolution: one account per real importer and manufacturer, with Splink on DuckDB.
 
 A *party* is a record (an IOR number or MID with a name and address); an *entity* is the
-real-world firm behind it.  Violators shed their history by re-registering: a new IOR number,
-a varied name ("Pacific Harbor Trading LLC" -> "PACIFIC HARBOR CO", "Paci. Harbor Corp",
-"New Pacific Harbor LLC"), another address.  What survives is the name's skeleton and the
-*succession*: the old record goes quiet when the new one appears, and the new name carries
-marks of a renaming ("New ...", an abbreviation, capitals, a second legal form).  Honest firms
-that happen to share a name keep filing side by side, so succession separates them.
+real-world firm behind it.  Violators shed their history by re-registering, sometimes more
+than once: a new IOR number or MID, a varied name, another address.  What survives is the
+name's substance, the *succession* (the old record goes quiet when the new one appears) and
+the *trade* (the same suppliers and broker, the same customers).
 
 Pipeline (:func:`resolve`):
 
-1. :func:`party_records` normalises names (case, punctuation, legal forms, "New", k/c),
-   derives blocking keys (name skeleton, MID prefix) and each record's last activity from
-   the entries it filed;
-2. a Fellegi-Sunter model (Splink) compares pairs found by blocking on the name skeleton,
-   postal code or MID prefix (manufacturers also on address), on name, address, city, postal
-   code, country, succession and renaming marks; one model per role.  u is trained by
-   seeded random sampling, the prior by a deterministic rule; m starts from documented values
-   (``_BY_ROLE``).  EM (``em=True``) is available but off by default: with true links under
-   0.1% of blocked pairs it drifts towards look-alike honest firms (measured: pairwise
-   precision 1.0 -> 0.875 on the generator's data);
-3. pairs over the threshold are matched one-to-one (a re-registration links one old record
-   to one new one), then clustered; each cluster's entity id is ``E:`` + its smallest party
-   id, so ids are stable across runs.
+1. :func:`~tradeguard.entities.records.party_records` builds one comparison record per party:
+   generic name normalisation and keys (``entities.normalise``), place, registration and
+   activity, trade partners;
+2. Splink (DuckDB) finds the candidate pairs - records sharing a blocking key in the same
+   country - and compares them on name, place, succession and trade (``entities.comparisons``); a
+   Fellegi-Sunter model per role scores them.  m comes from how re-registration comes about,
+   documented beside each level.  u is the frequency of each level *among the candidate
+   pairs that are not links* and the prior the share of links, estimated together by
+   expectation maximisation with m fixed: candidates already share a name, so u measures
+   how often look-alike firms also agree on place, succession and trade (random pairs would
+   overrate that evidence, which is far from independent of the name).  A rare name agreeing
+   counts more than a common one (term frequency);
+3. Splink clusters the pairs at ``threshold`` (connected components), and a *chaining guard*
+   splits a cluster of three or more records unless every two of its records are themselves
+   a likely pair (match probability at least ``support``): a look-alike honest firm linked to
+   one end of a re-registration cannot drag a third party into the entity.  The guard drops
+   the cluster's weakest link until every part holds together;
+4. each cluster's ``entity_id`` is the party id of its *original* record (the earliest
+   registered, then the smallest id), so a firm keeps its id when it re-registers again, and
+   a party alone - or first seen after the resolution - is simply its own entity.
 
 The result is a polars frame ``party_id, role, entity_id, match_weight, match_probability``
-(the strongest link of the party into its cluster; singletons carry nulls).
+(the strongest link of the party within its cluster; parties alone carry nulls).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-__all__ = [
-    "ResolveResult",
-    "party_records",
-    "resolve",
-    "pairwise_scores",
-    "LINK_COLUMNS",
-]
-
-RESOLVED_ROLES = ("importer", "manufacturer")
-LINK_COLUMNS = ["party_id", "role", "entity_id", "match_weight", "match_probability"]
-_LEGAL = (
-    r"\b(llc|inc|corp|corporation|co|company|ltd|limited|group|usa|international|"
-    r"enterprises|gmbh|sa|de|cv|manufacturing|industrial)\b"
+from tradeguard.entities.comparisons import (
+    BY_ROLE,
+    NAME,
+    comparison_vectors,
+    m_table,
 )
+from tradeguard.entities.records import RESOLVED_ROLES, party_records
 
+__all__ = ["ResolveResult", "resolve", "pairwise_scores", "guard_clusters", "LINK_COLUMNS"]
 
-_FORMS = r"(LLC|Inc|Corp|Co|Ltd|Group|International)"
-_RENAMED = rf"^New |\w\. |^[A-Z0-9 .&-]+$|\bEnterprises\b|\b{_FORMS}\s+{_FORMS}$"
+LINK_COLUMNS = ["party_id", "role", "entity_id", "match_weight", "match_probability"]
+DEFAULT_THRESHOLD = 0.4
+DEFAULT_SUPPORT = 0.1
+_PAIR_SCHEMA = {
+    "unique_id_l": pl.String,
+    "unique_id_r": pl.String,
+    "match_weight": pl.Float64,
+    "match_probability": pl.Float64,
+}
 
 
 @dataclass(frozen=True)
@@ -64,300 +73,108 @@ class ResolveResult:
     pairs: pl.DataFrame
 
 
-def party_records(parties: pl.DataFrame, entries: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The comparison record of each importer and manufacturer party.
+_EM_ITERATIONS = 8
+_PSEUDO = 100.0  # weight, in candidates, of the starting u and prior
+_PRIOR0 = 0.01
+_TF_LEVELS = (len(NAME[1]), len(NAME[1]) - 1)  # same words; one name within the other
 
-    ``parties`` follows ``domain.schema.PARTIES``; ``entries`` (optional, ENTRIES columns
-    ``importer_id``, ``consignee_id``, ``filed_at``) gives each importer's last activity.
+
+def _weights(
+    vectors: pl.DataFrame, role: str, u: dict[str, dict[int, float]], tf: dict[int, float]
+) -> pl.Expr:
+    """Sum over the comparisons of log2(m / u) of each pair's level (0 for a null level); at
+    the name levels of :data:`_TF_LEVELS`, u scaled by how common the (shorter) name is
+    against the level's average (term frequency: a rare name agreeing says more)."""
+    total = pl.lit(0.0)
+    for name, levels, _ in BY_ROLE[role]:
+        g = pl.col(f"gamma_{name}")
+        for gamma, (m, _, _) in m_table(levels).items():
+            w = pl.lit(math.log2(m / u[name][gamma]))
+            if name == "name" and gamma in tf:
+                w = w + (tf[gamma] / pl.col("name_tf")).log(2)
+            total = total + pl.when(g == gamma).then(w).otherwise(0.0)
+    return total
+
+
+def score_pairs(
+    vectors: pl.DataFrame, role: str, iterations: int = _EM_ITERATIONS
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Match weight and probability of each candidate pair, and the model (m, u, prior).
+
+    m is fixed (``BY_ROLE``).  u of each level is its frequency among the candidates that
+    are not links, and the prior the share of links among them, refined by expectation
+    maximisation with m held fixed (so that the few true links do not inflate the u of the
+    levels they dominate).  Both are smoothed towards their starting values (``BY_ROLE``'s u,
+    a prior of :data:`_PRIOR0`) with the weight of :data:`_PSEUDO` candidates: a small data set
+    leans on them, a large one decides for itself.
     """
-    p = parties.filter(pl.col("role").is_in(RESOLVED_ROLES))
-    norm = (
-        pl.col("name")
-        .str.to_lowercase()
-        .str.replace_all(r"[^a-z0-9 ]", " ")
-        .str.replace_all("k", "c")
-        .str.replace_all(_LEGAL, " ")
-        .str.replace(r"^\s*new\s+", " ")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
-    out = p.select(
-        unique_id=pl.concat_str([pl.col("role"), pl.col("party_id")], separator=":"),
-        party_id="party_id",
-        role="role",
-        name_norm=norm,
-        name_fold=pl.col("name").str.to_lowercase().str.replace_all("k", "c"),
-        address=pl.col("address").str.to_lowercase(),
-        city=pl.col("city").str.to_lowercase(),
-        postal_code="postal_code",
-        country="country",
-        first_seen=pl.col("first_seen").cast(pl.Date),
-        # MID fragment: country + first letters of the name (a blocking key; the street
-        # number and city part would count the address twice)
-        mid_name=pl.when(pl.col("role") == "manufacturer").then(pl.col("party_id").str.slice(0, 8)),
-        # marks of a re-registered name: "New ...", an abbreviation, all capitals, a second
-        # legal form, "Enterprises" in place of the old legal form
-        renamed=pl.col("name")
-        .str.replace_all("k", "c")
-        .str.replace_all("K", "C")
-        .str.contains(_RENAMED),
-    ).with_columns(
-        # skeleton: first four letters of the first word + the last word ("paci trading"),
-        # which every re-registration variant of a name keeps
-        name_key=pl.concat_str(
-            [
-                pl.col("name_norm").str.split(" ").list.first().str.slice(0, 4),
-                pl.col("name_norm").str.split(" ").list.last(),
-            ],
-            separator=" ",
-        ),
-    )
-    schema = {"party_id": pl.String, "last_active": pl.Date, "last_filed": pl.Date}
-    last = pl.DataFrame(schema=schema)
-    if entries is not None and entries.height:
-        # activity as importer of record, and as consignee: a party named on entries is
-        # alive, whoever filed them (a consignee may still quote a re-registered firm's old
-        # number, hence the separate ``last_filed``, as importer of record only)
-        acts = [entries.select(party_id="importer_id", at="filed_at", filed=pl.col("filed_at"))]
-        if "consignee_id" in entries.columns:
-            acts.append(
-                entries.select(
-                    party_id="consignee_id", at="filed_at", filed=pl.lit(None, pl.Datetime("us"))
-                )
-            )
-        last = (
-            pl.concat(acts, how="vertical_relaxed")
-            .drop_nulls("party_id")
-            .group_by("party_id")
-            .agg(
-                last_active=pl.col("at").max().cast(pl.Date),
-                last_filed=pl.col("filed").max().cast(pl.Date),
-            )
-        )
-    out = out.join(last, on="party_id", how="left").with_columns(
-        # the last day the record was seen: its last filing, else its registration
-        last_active=pl.coalesce("last_active", "first_seen"),
-        last_filed=pl.coalesce("last_filed", "first_seen"),
-    )
-    return out.unique("unique_id", keep="first").sort("unique_id")
-
-
-def _level(sql: str, label: str, m: float) -> Any:
-    import splink.comparison_level_library as cll
-
-    return cll.CustomLevel(sql, label).configure(m_probability=m)
-
-
-def _comparison(column: str, levels: list[tuple[str, str, float]], null: str) -> Any:
-    """A comparison from (sql, label, m) levels, with a null level on ``null`` and an else."""
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-
-    return cl.CustomComparison(
-        output_column_name=column,
-        comparison_levels=[
-            cll.CustomLevel(f"{null}_l IS NULL OR {null}_r IS NULL", "missing").configure(
-                is_null_level=True
-            ),
-            *[_level(sql, label, m) for sql, label, m in levels],
-            cll.ElseLevel().configure(m_probability=max(1e-3, 1 - sum(x[2] for x in levels))),
-        ],
-    )
-
-
-def _jw(col: str, t: float) -> str:
-    return f"jaro_winkler_similarity({col}_l, {col}_r) >= {t}"
-
-
-# Starting m probabilities: how often a true pair agrees, from how re-registration and
-# duplicate records come about (a re-registered importer keeps its name's skeleton and
-# changes its address; a duplicated manufacturer record keeps name, city and street).
-_COMMON = [
-    (
-        "name",
-        [
-            (
-                "name_fold_l <> name_fold_r AND (contains(name_fold_l, name_fold_r) OR "
-                "contains(name_fold_r, name_fold_l))",
-                "one full name extends the other",
-                0.2,
-            ),
-            # one level for equal normalised names and equal skeletons: an abbreviated name
-            # ("Paci. Trading") is itself a renaming mark, counted by ``renamed`` below
-            ("name_key_l = name_key_r", "same name skeleton", 0.72),
-            (_jw("name_norm", 0.88), "similar name", 0.05),
-        ],
-        "name_norm",
-    ),
-    ("country", [("country_l = country_r", "same country", 0.98)], "country"),
-]
-_BY_ROLE = {
-    "importer": [
-        ("city", [("city_l = city_r", "same city", 0.3)], "city"),
-        (
-            "address",
-            [
-                ("address_l = address_r", "same street", 0.15),
-                (_jw("address", 0.9), "similar street", 0.05),
-            ],
-            "address",
-        ),
-        ("postal_code", [("postal_code_l = postal_code_r", "same ZIP", 0.15)], "postal_code"),
-        (
-            "succession",
-            [
-                (
-                    "last_active_l < first_seen_r OR last_active_r < first_seen_l",
-                    "one record went quiet before the other appeared",
-                    0.6,
-                ),
-                (
-                    "last_filed_l < first_seen_r OR last_filed_r < first_seen_l",
-                    "one record stopped filing before the other appeared",
-                    0.3,
-                ),
-            ],
-            "first_seen",
-        ),
-        (
-            "renamed",
-            [
-                (
-                    # independent of the name comparison (no double counting)
-                    "(renamed_r AND NOT renamed_l AND first_seen_r > first_seen_l) OR "
-                    "(renamed_l AND NOT renamed_r AND first_seen_l > first_seen_r)",
-                    "the later record's name carries a renaming mark",
-                    0.9,
-                )
-            ],
-            "renamed",
-        ),
-    ],
-    "manufacturer": [
-        ("city", [("city_l = city_r", "same city", 0.95)], "city"),
-        (
-            "address",
-            [
-                ("address_l = address_r", "same street", 0.8),
-                (_jw("address", 0.9), "similar street", 0.15),
-            ],
-            "address",
-        ),
-    ],
-}
-_BLOCKING = {
-    "importer": [["name_key"], ["postal_code", "city"]],
-    "manufacturer": [["mid_name"], ["name_key", "city"], ["address", "city"]],
-}
-
-
-def _settings(role: str) -> Any:
-    from splink import SettingsCreator, block_on
-
-    comps = [_comparison(*c) for c in _COMMON + _BY_ROLE[role]]
-    return SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="unique_id",
-        comparisons=comps,
-        blocking_rules_to_generate_predictions=[block_on(*b) for b in _BLOCKING[role]],
-        retain_intermediate_calculation_columns=False,
-        max_iterations=20,
-        em_convergence=0.001,
-        additional_columns_to_retain=["party_id", "role"],
-    )
-
-
-# Deterministic rules admitting almost no false links: they set each model's prior.
-_PRIOR_RULES = {
-    "importer": "l.name_key = r.name_key AND "
-    "(l.last_filed < r.first_seen OR r.last_filed < l.first_seen) AND "
-    "((r.renamed AND NOT l.renamed) OR (l.renamed AND NOT r.renamed))",
-    "manufacturer": "l.name_norm = r.name_norm AND l.address = r.address AND l.city = r.city",
-}
-
-
-def pairwise_scores(
-    records: pl.DataFrame, seed: int = 7, max_pairs: float = 2e6, em: bool = False
-) -> pl.DataFrame:
-    """Score candidate pairs: ``unique_id_l, unique_id_r, match_weight, match_probability``.
-
-    One model per role, trained on ``records`` (see :func:`party_records`): u by seeded
-    random sampling, the prior from a deterministic rule, m from the documented starting
-    values, refined by EM on the name-skeleton blocks when ``em`` is true.
-    """
-    from splink import DuckDBAPI, Linker
-
-    frames = []
-    logging.getLogger("splink").setLevel(logging.ERROR)
-    for role in RESOLVED_ROLES:
-        rec = records.filter(pl.col("role") == role)
-        if rec.height < 2:
-            continue
-        db = DuckDBAPI()
-        linker = Linker(db.register(rec.to_arrow()), _settings(role), log_level=None)
-        train = linker.training
-        train.estimate_probability_two_random_records_match([_PRIOR_RULES[role]], recall=0.8)
-        settings = linker._settings_obj  # no public setter for the prior
-        if not settings._probability_two_random_records_match > 0:
-            # no deterministic link at all: assume one true pair per thousand records
-            n_pairs = rec.height * (rec.height - 1) / 2
-            settings._probability_two_random_records_match = max(rec.height / 1000, 1) / n_pairs
-        # one pass, no early stopping: the chunked probe's early stop biased u upwards for
-        # rare levels (measured 0.075 against 0.011 counted directly)
-        train.estimate_u_using_random_sampling(
-            max_pairs=max_pairs, seed=seed, min_count_per_level=None, num_chunks=1
-        )
-        if em:
-            train.estimate_parameters_using_expectation_maximisation(
-                _EM_RULES[role], fix_probability_two_random_records_match=True
-            )
-        pred = linker.inference.predict(threshold_match_probability=0.01)
-        out = pl.from_arrow(pred.as_pyarrow_table())  # type: ignore[no-untyped-call]
-        assert isinstance(out, pl.DataFrame)
-        if out.height:
-            frames.append(
-                out.select(
-                    "unique_id_l",
-                    "unique_id_r",
-                    pl.col("match_weight").cast(pl.Float64),
-                    pl.col("match_probability").cast(pl.Float64),
-                )
-            )
-    if not frames:
-        return pl.DataFrame(
-            schema={
-                "unique_id_l": pl.String,
-                "unique_id_r": pl.String,
-                "match_weight": pl.Float64,
-                "match_probability": pl.Float64,
+    gammas = {name: vectors[f"gamma_{name}"] for name, _, _ in BY_ROLE[role]}
+    p_link = pl.Series([0.0] * vectors.height, dtype=pl.Float64)
+    u: dict[str, dict[int, float]] = {}
+    tf: dict[int, float] = {}
+    for gamma in _TF_LEVELS:
+        at = vectors.filter(pl.col("gamma_name") == gamma)["name_tf"]
+        tf[gamma] = float(at.mean()) if at.len() else 1.0  # type: ignore[arg-type]
+    prior = _PRIOR0
+    for _ in range(max(iterations, 1)):
+        non = 1.0 - p_link
+        for name, levels, _ in BY_ROLE[role]:
+            g = gammas[name]
+            known = float((non * (g != -1)).sum())
+            u[name] = {
+                gamma: (float((non * (g == gamma)).sum()) + _PSEUDO * u0) / (known + _PSEUDO)
+                for gamma, (_, _, u0) in m_table(levels).items()
             }
+        total = _weights(vectors, role, u, tf) + math.log2(prior / (1 - prior))
+        p_link = vectors.select(1 / (1 + (-total * math.log(2)).exp())).to_series()
+        prior = (float(p_link.sum()) + _PSEUDO * _PRIOR0) / (vectors.height + _PSEUDO)
+    total = _weights(vectors, role, u, tf) + math.log2(prior / (1 - prior))
+    scored = vectors.select(
+        "unique_id_l",
+        "unique_id_r",
+        total.alias("match_weight"),
+        (1 / (1 + (-total * math.log(2)).exp())).alias("match_probability"),
+    )
+    model = {
+        "candidates": vectors.height,
+        "prior": prior,
+        "comparisons": {
+            name: {g: (label, m, u[name][g]) for g, (m, label, _) in m_table(levels).items()}
+            for name, levels, _ in BY_ROLE[role]
+        },
+    }
+    return scored, model
+
+
+@contextmanager
+def _quiet_splink() -> Iterator[None]:
+    """Splink reports every step at INFO; the caller reports what matters."""
+    logger = logging.getLogger("splink")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def pairwise_scores(records: pl.DataFrame) -> pl.DataFrame:
+    """Score candidate pairs of every role: ``unique_id_l, unique_id_r, match_weight,
+    match_probability`` (pairs under 1 % left out)."""
+    frames = [pl.DataFrame(schema=_PAIR_SCHEMA)]
+    for role in RESOLVED_ROLES:
+        with _quiet_splink():
+            vectors = comparison_vectors(records, role)
+        scored, _ = score_pairs(vectors, role)
+        frames.append(
+            scored.filter(pl.col("match_probability") >= 0.01).select(
+                [pl.col(c).cast(t) for c, t in _PAIR_SCHEMA.items()]
+            )
         )
     return pl.concat(frames)
 
 
-_EM_RULES = {"importer": "l.name_key = r.name_key", "manufacturer": "l.mid_name = r.mid_name"}
-
-
-def _one_to_one(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Keep each record's strongest link only (greedy, strongest pairs first).
-
-    A re-registration links one old record to one new one; without this, one look-alike
-    honest firm linked to either end would chain a third party into the entity.
-    """
-    used: set[str] = set()
-    keep: list[bool] = []
-    ordered = pairs.sort(
-        ["match_weight", "unique_id_l", "unique_id_r"], descending=[True, False, False]
-    )
-    for a, b in ordered.select("unique_id_l", "unique_id_r").iter_rows():
-        ok = a not in used and b not in used
-        keep.append(ok)
-        if ok:
-            used.update((a, b))
-    return ordered.filter(pl.Series(keep, dtype=pl.Boolean))
-
-
-def _components(nodes: list[str], edges: pl.DataFrame) -> dict[str, str]:
+def _components(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
     """Connected components (union-find): node -> smallest node of its component."""
     parent = {n: n for n in nodes}
 
@@ -367,29 +184,110 @@ def _components(nodes: list[str], edges: pl.DataFrame) -> dict[str, str]:
             x = parent[x]
         return x
 
-    for a, b in edges.select("unique_id_l", "unique_id_r").iter_rows():
+    for a, b in edges:
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
     return {n: find(n) for n in nodes}
 
 
+def _splink_clusters(pairs: pl.DataFrame, threshold: float) -> dict[str, str]:
+    """Splink's clustering of the linked records at ``threshold``: unique_id -> cluster id."""
+    from splink import DuckDBAPI
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    edges = pairs.filter(pl.col("match_probability") >= threshold)
+    if edges.is_empty():
+        return {}
+    nodes = pl.DataFrame(
+        {"unique_id": pl.concat([edges["unique_id_l"], edges["unique_id_r"]]).unique().sort()}
+    )
+    with _quiet_splink():
+        clusters = cluster_pairwise_predictions_at_threshold(
+            nodes.to_arrow(),
+            edges.select("unique_id_l", "unique_id_r", "match_probability").to_arrow(),
+            DuckDBAPI(),
+            node_id_column_name="unique_id",
+            threshold_match_probability=threshold,
+        )
+    out = pl.from_arrow(clusters.as_pyarrow_table())  # type: ignore[no-untyped-call]
+    assert isinstance(out, pl.DataFrame)
+    return dict(out.select("unique_id", pl.col("cluster_id").cast(pl.String)).iter_rows())
+
+
+def guard_clusters(
+    pairs: pl.DataFrame, threshold: float = DEFAULT_THRESHOLD, support: float = DEFAULT_SUPPORT
+) -> dict[str, str]:
+    """Clusters of the pairs at ``threshold`` with the chaining guard: ``unique_id -> cluster``.
+
+    Splink clusters the links at or above ``threshold`` (connected components); a cluster of
+    three or more records is kept only when every two of its records score at least
+    ``support`` between themselves, else its weakest link is dropped and the parts are
+    checked again.  Records without a link are left out (each is its own cluster).
+    """
+    prob = {
+        (a, b) if a < b else (b, a): p
+        for a, b, p in pairs.select("unique_id_l", "unique_id_r", "match_probability").iter_rows()
+    }
+    found = _splink_clusters(pairs, threshold)
+    members: dict[str, list[str]] = {}
+    for node, cluster in found.items():
+        members.setdefault(cluster, []).append(node)
+    out: dict[str, str] = {}
+    pending = []
+    for group in members.values():
+        if len(group) <= 2:
+            out.update(dict.fromkeys(group, min(group)))
+            continue
+        inside = set(group)
+        edges = sorted(
+            ((p, a, b) for (a, b), p in prob.items() if p >= threshold and a in inside),
+            key=lambda x: (-x[0], x[1:]),
+        )
+        pending.append([e for e in edges if e[2] in inside])
+    while pending:  # the chaining guard, on the few larger clusters
+        edges = pending.pop()
+        nodes = sorted({n for _, a, b in edges for n in (a, b)})
+        comp = _components(nodes, [(a, b) for _, a, b in edges])
+        groups: dict[str, list[str]] = {}
+        for node, root in comp.items():
+            groups.setdefault(root, []).append(node)
+        for root, group in groups.items():
+            cohesive = len(group) <= 2 or all(
+                prob.get((a, b), 0.0) >= support
+                for i, a in enumerate(group)
+                for b in group[i + 1 :]
+            )
+            if cohesive:
+                out.update(dict.fromkeys(group, root))
+            else:  # drop the weakest link, check the parts again
+                pending.append([e for e in edges if comp[e[1]] == root][:-1])
+    return out
+
+
 def resolve(
     parties: pl.DataFrame,
     entries: pl.DataFrame | None = None,
-    threshold: float = 0.5,
-    seed: int = 7,
+    lines: pl.DataFrame | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    support: float = DEFAULT_SUPPORT,
 ) -> ResolveResult:
-    """Resolve importer and manufacturer parties into entities (see the module docstring)."""
-    records = party_records(parties, entries)
-    pairs = pairwise_scores(records, seed=seed)
-    kept = _one_to_one(pairs.filter(pl.col("match_probability") >= threshold))
-    comp = _components(records["unique_id"].to_list(), kept)
-    root = pl.DataFrame(
-        {"unique_id": list(comp), "root": list(comp.values())},
-        schema={"unique_id": pl.String, "root": pl.String},
+    """Resolve importer and manufacturer parties into entities (see the module docstring).
+
+    ``entries`` and ``lines`` (optional) give activity and trade partners; ``threshold`` is
+    the match probability at which two records link, ``support`` the least probability every
+    two records of a larger cluster must reach (the chaining guard).  Deterministic: the same
+    inputs give the same links.
+    """
+    records = party_records(parties, entries, lines)
+    pairs = pairwise_scores(records)
+    cluster = guard_clusters(pairs, threshold, support)
+    kept = pairs.filter(
+        (pl.col("match_probability") >= threshold)
+        & pl.col("unique_id_l")
+        .replace_strict(cluster, default=None)
+        .eq(pl.col("unique_id_r").replace_strict(cluster, default=None))
     )
-    # the strongest kept link of each party (either side of a pair)
     best = (
         pl.concat(
             [
@@ -400,11 +298,24 @@ def resolve(
         .group_by("unique_id")
         .agg(match_weight=pl.col("w").max(), match_probability=pl.col("p").max())
     )
+    clusters = pl.DataFrame(
+        {"unique_id": list(cluster), "cluster": list(cluster.values())},
+        schema={"unique_id": pl.String, "cluster": pl.String},
+    )
+    base = (
+        records.select("unique_id", "party_id", "role", "first_seen")
+        .join(clusters, on="unique_id", how="left")
+        .with_columns(cluster=pl.coalesce("cluster", "unique_id"))
+    )
+    # the original record of each cluster: registered first, then the smallest id
+    root = (
+        base.sort(["first_seen", "party_id"], nulls_last=True)
+        .group_by("cluster", maintain_order=True)
+        .agg(entity_id=pl.col("party_id").first())
+    )
     links = (
-        records.select("unique_id", "party_id", "role")
-        .join(root, on="unique_id", how="left")
+        base.join(root, on="cluster", how="left")
         .join(best, on="unique_id", how="left")
-        .with_columns(entity_id=pl.lit("E:") + pl.col("root").str.split(":").list.last())
         .select(LINK_COLUMNS)
         .sort("role", "party_id")
     )

@@ -262,8 +262,20 @@ class LinePublic(_Model):
     charges: Charges = Field(default_factory=Charges)
 
 
+class LiquidationPublic(_Model):
+    """An entry's liquidation as its filer reads it: the final duties and what changed from
+    the deposit (billed or refunded), and until when a protest may be filed."""
+
+    liquidated_on: date
+    deposit_usd: float = Field(description="duties deposited at entry (fees excluded)")
+    final_duties_usd: float
+    difference_usd: float = Field(description="final minus deposit: + billed, - refunded")
+    protest_deadline: date
+
+
 class EntryPublic(_Model):
-    """What a filer may read of its entry: status, released or held, duties and fees.
+    """What a filer may read of its entry: status, released or held, duties and fees, and
+    the final duties once liquidated.
 
     Deliberately without risk scores, reasons, rules, lanes or officers' narratives; the
     model forbids extra fields, so nothing else can leak through it.
@@ -284,6 +296,7 @@ class EntryPublic(_Model):
     held: bool
     charges: Charges = Field(default_factory=Charges)
     lines: list[LinePublic] = Field(default_factory=list)
+    liquidation: LiquidationPublic | None = None
 
     @classmethod
     def build(

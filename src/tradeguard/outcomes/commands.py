@@ -109,7 +109,7 @@ def liquidate(
     declared + revenue found; protest deadline 180 days later)."""
     from datetime import date
 
-    from tradeguard.outcomes.enforcement import liquidate_due
+    from tradeguard.outcomes.liquidation import liquidate_due
     from tradeguard.storage import engine_for
 
     day = date.fromisoformat(as_of)

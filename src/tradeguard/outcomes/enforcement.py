@@ -1,8 +1,16 @@
-"""Enforcement in the system of record: seizures, penalty and liquidated-damages cases with a
-validated status lifecycle, referrals to audit or penalty, and liquidation with final duties.
+"""Enforcement in the system of record: penalty and liquidated-damages cases with a validated
+status lifecycle, an importer's enforcement record, and what an entry's findings establish
+(revenue found, the violation named) for the actions taken on it.
 
 Functions take a SQLAlchemy ``Connection`` so the caller owns the transaction (the API wraps
-one request).  The penalty arithmetic lives in :mod:`tradeguard.outcomes.penalties`.
+one request).  The penalty arithmetic lives in :mod:`tradeguard.outcomes.penalties`, referrals
+in :mod:`tradeguard.outcomes.referrals`, seizures in :mod:`tradeguard.outcomes.seizures`,
+liquidation in :mod:`tradeguard.outcomes.liquidation`.
+
+Every seizure and 1592 case names the violation it enforces (given, or else the violation of
+the entry's latest discrepancy finding, or of its seizure): with it, the action becomes a labelled outcome for
+learning (:mod:`tradeguard.outcomes.labels`).  Opening a case on an entry takes the entry's
+open penalty referrals.
 
 Case lifecycle: ``open -> mitigated | paid | closed``, ``mitigated -> paid | closed``,
 ``paid -> closed``; ``closed`` is final.  Amounts: ``assessed`` (defaults to the statutory
@@ -12,26 +20,20 @@ most assessed minus mitigated).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from tradeguard.domain.codes import EntryStatus
-from tradeguard.errors import Conflict, IssueCollector, NotFound, ValidationFailed
+from tradeguard.domain.codes import Violation
+from tradeguard.errors import Conflict, IssueCollector, NotFound
 from tradeguard.outcomes import penalties
+from tradeguard.outcomes.referrals import take_referrals
 from tradeguard.storage import entries as entry_repo
 from tradeguard.storage.base import insert_id
 from tradeguard.storage.entries import Executor, Page, utcnow
 from tradeguard.storage.tables_foundation import entries, findings, lines
-from tradeguard.storage.tables_outcomes import (
-    case_events,
-    liquidations,
-    penalty_cases,
-    referrals,
-    seizures,
-)
+from tradeguard.storage.tables_outcomes import case_events, penalty_cases, seizures
 
 CASE_STATUSES = ("open", "mitigated", "paid", "closed")
 CASE_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -40,58 +42,62 @@ CASE_TRANSITIONS: dict[str, frozenset[str]] = {
     "paid": frozenset({"closed"}),
     "closed": frozenset(),
 }
-REFERRAL_KINDS = ("audit", "penalty")
 ZERO = Decimal("0.00")
 
 
-def _dec(x: Any) -> Decimal:
+def cents(x: Any) -> Decimal:
     return Decimal(str(x)).quantize(Decimal("0.01"))
 
 
-def seize(
-    conn: Executor,
-    entry_number: str,
-    *,
-    goods_description: str,
-    value_usd: Decimal | float | str,
-    actor: str,
-    seized_on: date | None = None,
-    port_code: str | None = None,
-) -> dict[str, Any]:
-    """Seize the goods of a held entry: the entry becomes ``seized`` and a seizure is recorded.
+def parse_dollars(value: Any) -> Decimal | None:
+    """``value`` as dollars and cents, or ``None`` when it is not a finite number."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return cents(amount) if amount.is_finite() else None
 
-    ``port_code`` defaults to the entry's port, ``seized_on`` to today.  Raises
-    ``ValidationFailed`` (every problem), ``NotFound``, or ``Conflict`` when the entry is not
-    held (``storage.entries.transition`` decides).
-    """
-    issues = IssueCollector()
-    if not goods_description or not goods_description.strip():
-        issues.add("goods_description", "is required")
-    if value_usd is None or Decimal(str(value_usd)) < 0:
-        issues.add("value_usd", "must be zero or more", value_usd)
-    issues.raise_if_any("seizure refused")
-    entry = entry_repo.get_entry(conn, entry_number, with_lines=False)
-    now = utcnow()
-    entry_repo.transition(
-        conn, entry["entry_number"], EntryStatus.SEIZED, actor=actor, at=now, reason="seizure"
+
+def entry_violation(conn: Executor, entry_number: str) -> str | None:
+    """The violation established on an entry: its latest discrepancy finding's, else the
+    basis of its latest seizure (a case on seized goods enforces what the seizure did)."""
+    q = (
+        select(findings.c.violation)
+        .where(
+            findings.c.entry_number == entry_number,
+            findings.c.discrepancy,
+            findings.c.violation.is_not(None),
+        )
+        .order_by(findings.c.recorded_at.desc(), findings.c.id.desc())
+        .limit(1)
     )
-    row = {
-        "entry_number": entry["entry_number"],
-        "goods_description": goods_description.strip(),
-        "value_usd": _dec(value_usd),
-        "seized_on": seized_on or now.date(),
-        "port_code": port_code or entry["port_code"],
-        "recorded_by": actor,
-        "recorded_at": now,
-    }
-    row["id"] = insert_id(conn, seizures.insert().values(**row))
-    return row
+    found = conn.execute(q).scalar()
+    if found is not None:
+        return str(found)
+    q = (
+        select(seizures.c.violation)
+        .where(seizures.c.entry_number == entry_number, seizures.c.violation.is_not(None))
+        .order_by(seizures.c.id.desc())
+        .limit(1)
+    )
+    seized = conn.execute(q).scalar()
+    return None if seized is None else str(seized)
 
 
-def seizures_of(conn: Executor, entry_number: str) -> list[dict[str, Any]]:
-    """The seizures recorded on an entry, oldest first."""
-    q = select(seizures).where(seizures.c.entry_number == entry_number).order_by(seizures.c.id)
-    return [dict(r) for r in conn.execute(q).mappings()]
+def enforced_violation(
+    conn: Executor, number: str, given: str | None, issues: IssueCollector, *, required: bool
+) -> str | None:
+    """The violation an action enforces: ``given`` (checked), else :func:`entry_violation`."""
+    if given:
+        try:
+            return Violation(given).value
+        except ValueError:
+            issues.add("violation", "is not a known violation", given)
+            return None
+    found = entry_violation(conn, number)
+    if found is None and required:
+        issues.add("violation", "name the violation enforced; no finding on the entry names one")
+    return found
 
 
 def revenue_found(conn: Executor, entry_number: str) -> Decimal:
@@ -99,7 +105,7 @@ def revenue_found(conn: Executor, entry_number: str) -> Decimal:
     q = select(func.coalesce(func.sum(findings.c.revenue_found_usd), 0)).where(
         findings.c.entry_number == entry_number
     )
-    return _dec(conn.execute(q).scalar_one())
+    return cents(conn.execute(q).scalar_one())
 
 
 def declared_value(conn: Executor, entry_number: str) -> Decimal:
@@ -107,7 +113,7 @@ def declared_value(conn: Executor, entry_number: str) -> Decimal:
     q = select(func.coalesce(func.sum(lines.c.value_usd), 0)).where(
         lines.c.entry_number == entry_number
     )
-    return _dec(conn.execute(q).scalar_one())
+    return cents(conn.execute(q).scalar_one())
 
 
 def _insert_case(conn: Executor, row: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -126,7 +132,28 @@ def _insert_case(conn: Executor, row: dict[str, Any], actor: str) -> dict[str, A
             case_id=case_id, from_status=None, to_status="open", at=now, actor=actor
         )
     )
+    what = "penalty case" if row["kind"] == "penalty_1592" else "liquidated-damages claim"
+    take_referrals(
+        conn,
+        row["entry_number"],
+        "penalty",
+        actor=actor,
+        resolution=f"{what} {case_id} opened",
+        case_id=case_id,
+    )
     return get_case(conn, case_id)
+
+
+def _optional_money(
+    value: Any, field: str, issues: IssueCollector, default: Decimal | None = None
+) -> Decimal | None:
+    if value is None or value == "":
+        return default
+    amount = parse_dollars(value)
+    if amount is None or amount < 0:
+        issues.add(field, "must be an amount of zero or more", value)
+        return default
+    return amount
 
 
 def open_penalty_case(
@@ -135,65 +162,69 @@ def open_penalty_case(
     *,
     culpability: penalties.Culpability | str,
     actor: str,
+    violation: str | None = None,
     domestic_value_usd: Decimal | float | str | None = None,
     dutiable_value_usd: Decimal | float | str | None = None,
     lost_duties_usd: Decimal | float | str | None = None,
     prior_disclosure: bool = False,
-    interest_usd: Decimal | float | str = 0,
+    interest_usd: Decimal | float | str | None = 0,
     assessed_usd: Decimal | float | str | None = None,
     narrative: str | None = None,
 ) -> dict[str, Any]:
     """Open a 19 U.S.C. 1592 case on an entry with its computed statutory maximum.
 
-    Defaults: dutiable value = the entry's declared value; domestic value = the dutiable value
+    Defaults: violation = the entry's latest discrepancy finding's (required when there is
+    none); dutiable value = the entry's declared value; domestic value = the dutiable value
     (tradeguard holds no domestic value; pass it when known); lost duties = the revenue found
     by the entry's findings; assessed = the statutory maximum.  An assessment above the
-    maximum is refused.
+    maximum is refused.  Every problem is reported at once, by field.
     """
     issues = IssueCollector()
+    level: penalties.Culpability | None = None
     try:
         level = penalties.Culpability(culpability)
     except ValueError:
         issues.add("culpability", "must be fraud, gross_negligence or negligence", culpability)
-        level = None
-    issues.raise_if_any("penalty case refused")
     entry = entry_repo.get_entry(conn, entry_number, with_lines=False)
     number = entry["entry_number"]
-    dutiable = (
-        _dec(dutiable_value_usd) if dutiable_value_usd is not None else declared_value(conn, number)
+    basis = enforced_violation(conn, number, violation, issues, required=True)
+    dutiable = _optional_money(dutiable_value_usd, "dutiable_value_usd", issues)
+    dutiable = declared_value(conn, number) if dutiable is None else dutiable
+    domestic = _optional_money(domestic_value_usd, "domestic_value_usd", issues, dutiable)
+    lost = _optional_money(lost_duties_usd, "lost_duties_usd", issues)
+    lost = revenue_found(conn, number) if lost is None else lost
+    interest = _optional_money(interest_usd, "interest_usd", issues, ZERO)
+    assessed = _optional_money(assessed_usd, "assessed_usd", issues)
+    issues.raise_if_any("penalty case refused")
+    assert level is not None and domestic is not None and interest is not None
+    maximum = penalties.statutory_maximum(
+        level,
+        domestic_value=domestic,
+        dutiable_value=dutiable,
+        lost_duties=lost,
+        prior_disclosure=prior_disclosure,
+        interest=interest,
     )
-    domestic = _dec(domestic_value_usd) if domestic_value_usd is not None else dutiable
-    lost = _dec(lost_duties_usd) if lost_duties_usd is not None else revenue_found(conn, number)
-    assert level is not None
-    try:
-        maximum = penalties.statutory_maximum(
-            level,
-            domestic_value=domestic,
-            dutiable_value=dutiable,
-            lost_duties=lost,
-            prior_disclosure=prior_disclosure,
-            interest=interest_usd,
+    assessed = maximum if assessed is None else assessed
+    if assessed > maximum:
+        issues.add(
+            "assessed_usd", f"must not exceed the statutory maximum ${maximum:,.2f}", assessed
         )
-    except ValueError as exc:
-        raise ValidationFailed(f"penalty case refused: {exc}") from None
-    assessed = maximum if assessed_usd is None else _dec(assessed_usd)
-    if assessed < 0 or assessed > maximum:
-        raise ValidationFailed(
-            f"penalty case refused: assessed {assessed} must be between 0 and the "
-            f"statutory maximum {maximum}"
-        )
+        issues.raise_if_any("penalty case refused")
     row = {
         "kind": "penalty_1592",
         "entry_number": number,
         "importer_id": entry["importer_id"],
         "culpability": level.value,
+        "violation": basis,
         "prior_disclosure": prior_disclosure,
         "domestic_value_usd": domestic,
         "dutiable_value_usd": dutiable,
         "lost_duties_usd": lost,
+        "interest_usd": interest,
         "statutory_max_usd": maximum,
         "assessed_usd": assessed,
-        "narrative": narrative,
+        "narrative": (narrative or "").strip() or None,
     }
     return _insert_case(conn, row, actor)
 
@@ -202,31 +233,51 @@ def open_liquidated_damages(
     conn: Executor,
     entry_number: str,
     *,
-    amount_usd: Decimal | float | str,
+    amount_usd: Decimal | float | str | None,
     actor: str,
     bond_number: str | None = None,
+    violation: str | None = None,
     narrative: str | None = None,
 ) -> dict[str, Any]:
-    """Open a liquidated-damages claim (breach of a bond condition) for ``amount_usd``."""
-    if amount_usd is None or Decimal(str(amount_usd)) <= 0:
-        raise ValidationFailed("liquidated damages refused: amount_usd must be positive")
+    """Open a liquidated-damages claim (breach of a bond condition) for ``amount_usd``.
+
+    ``violation`` is optional (a late filing breaches the bond without a goods violation);
+    when the breach concerns goods found violating (not redelivered, say), name it.
+    """
+    issues = IssueCollector()
+    amount = parse_dollars(amount_usd) if amount_usd not in (None, "") else None
+    if amount is None or amount <= 0:
+        issues.add("amount_usd", "must be an amount above zero", amount_usd)
     entry = entry_repo.get_entry(conn, entry_number, with_lines=False)
+    number = entry["entry_number"]
+    basis = (
+        enforced_violation(conn, number, violation, issues, required=False) if violation else None
+    )
+    issues.raise_if_any("liquidated damages refused")
     row = {
         "kind": "liquidated_damages",
-        "entry_number": entry["entry_number"],
+        "entry_number": number,
         "importer_id": entry["importer_id"],
         "prior_disclosure": False,
-        "bond_number": bond_number,
-        "assessed_usd": _dec(amount_usd),
-        "narrative": narrative,
+        "violation": basis,
+        "bond_number": (bond_number or "").strip() or None,
+        "assessed_usd": amount,
+        "narrative": (narrative or "").strip() or None,
     }
     return _insert_case(conn, row, actor)
 
 
 def get_case(conn: Executor, case_id: int) -> dict[str, Any]:
-    """One case with its ``events`` (status history).  ``NotFound`` if there is none."""
-    row = conn.execute(select(penalty_cases).where(penalty_cases.c.id == case_id)).mappings()
-    found = row.first()
+    """One case with its ``events`` (status history) and its entry's port.
+
+    ``NotFound`` if there is none.
+    """
+    q = (
+        select(penalty_cases, entries.c.port_code)
+        .join(entries, entries.c.entry_number == penalty_cases.c.entry_number)
+        .where(penalty_cases.c.id == case_id)
+    )
+    found = conn.execute(q).mappings().first()
     if found is None:
         raise NotFound(f"no penalty case {case_id}")
     out = dict(found)
@@ -248,31 +299,40 @@ def update_case(
 
     ``mitigated`` needs ``amount_usd``: the reduction granted (0 < amount <= assessed).
     ``paid`` takes the amount paid (default: assessed minus mitigated; never more).
-    Raises ``Conflict`` for a move the lifecycle forbids, ``ValidationFailed`` for amounts.
+    Raises ``Conflict`` for a move the lifecycle forbids, ``ValidationFailed`` (by field:
+    ``status``, ``amount_usd``) otherwise.
     """
+    issues = IssueCollector()
     if to_status not in CASE_STATUSES:
-        raise ValidationFailed(f"unknown case status {to_status!r}")
+        issues.add("status", "must be open, mitigated, paid or closed", to_status)
+        issues.raise_if_any(f"unknown case status {to_status!r}")
     case = get_case(conn, case_id)
     current = case["status"]
     if to_status not in CASE_TRANSITIONS[current]:
         allowed = ", ".join(sorted(CASE_TRANSITIONS[current])) or "none (closed)"
         raise Conflict(f"case {case_id} is {current}; it cannot become {to_status} ({allowed})")
-    assessed = _dec(case["assessed_usd"])
+    assessed = cents(case["assessed_usd"])
     values: dict[str, Any] = {"status": to_status, "updated_at": utcnow()}
     amount: Decimal | None = None
-    if to_status == "mitigated":
-        if amount_usd is None:
-            raise ValidationFailed("mitigation needs amount_usd, the reduction granted")
-        amount = _dec(amount_usd)
-        if amount <= 0 or amount > assessed:
-            raise ValidationFailed(f"mitigation {amount} must be above 0 and at most {assessed}")
+    given = None if amount_usd in (None, "") else parse_dollars(amount_usd)
+    if amount_usd not in (None, "") and given is None:
+        issues.add("amount_usd", "must be an amount in dollars", amount_usd)
+    elif to_status == "mitigated":
+        if given is None:
+            issues.add("amount_usd", "a mitigation needs the reduction granted")
+        elif given <= 0 or given > assessed:
+            issues.add("amount_usd", f"must be above 0 and at most ${assessed:,.2f}", given)
+        amount = given
         values["mitigated_usd"] = amount
     elif to_status == "paid":
-        due = assessed - _dec(case["mitigated_usd"])
-        amount = due if amount_usd is None else _dec(amount_usd)
+        due = assessed - cents(case["mitigated_usd"])
+        amount = due if given is None else given
         if amount < 0 or amount > due:
-            raise ValidationFailed(f"payment {amount} must be between 0 and the {due} due")
+            issues.add("amount_usd", f"must be between 0 and the ${due:,.2f} due", amount)
         values["paid_usd"] = amount
+    elif given is not None:
+        issues.add("amount_usd", f"a case becoming {to_status} takes no amount", given)
+    issues.raise_if_any(f"case {case_id} not updated")
     done = conn.execute(
         update(penalty_cases)
         .where(penalty_cases.c.id == case_id, penalty_cases.c.status == current)
@@ -288,7 +348,7 @@ def update_case(
             amount_usd=amount,
             at=values["updated_at"],
             actor=actor,
-            reason=reason,
+            reason=(reason or "").strip() or None,
         )
     )
     return get_case(conn, case_id)
@@ -300,10 +360,12 @@ def list_cases(
     status: str | None = None,
     importer_id: str | None = None,
     entry_number: str | None = None,
+    port_code: str | None = None,
+    kind: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page:
-    """Cases matching every filter given, newest first."""
+    """Cases matching every filter given, newest first, each with its entry's port."""
     conds = []
     if status is not None:
         conds.append(penalty_cases.c.status == status)
@@ -311,9 +373,15 @@ def list_cases(
         conds.append(penalty_cases.c.importer_id == importer_id)
     if entry_number is not None:
         conds.append(penalty_cases.c.entry_number == entry_number)
-    total = conn.execute(select(func.count()).select_from(penalty_cases).where(*conds))
+    if port_code is not None:
+        conds.append(entries.c.port_code == port_code)
+    if kind is not None:
+        conds.append(penalty_cases.c.kind == kind)
+    joined = penalty_cases.join(entries, entries.c.entry_number == penalty_cases.c.entry_number)
+    total = conn.execute(select(func.count()).select_from(joined).where(*conds))
     q = (
-        select(penalty_cases)
+        select(penalty_cases, entries.c.port_code)
+        .select_from(joined)
         .where(*conds)
         .order_by(penalty_cases.c.opened_at.desc(), penalty_cases.c.id.desc())
         .limit(limit)
@@ -323,117 +391,12 @@ def list_cases(
     return Page(items=items, total=total.scalar_one(), limit=limit, offset=offset)
 
 
-def refer(
-    conn: Executor, entry_number: str, kind: str, *, reason: str, actor: str
-) -> dict[str, Any]:
-    """Refer an entry to audit or to penalty (an open referral the receiving office takes)."""
-    issues = IssueCollector()
-    if kind not in REFERRAL_KINDS:
-        issues.add("kind", "must be audit or penalty", kind)
-    if not reason or not reason.strip():
-        issues.add("reason", "is required")
-    issues.raise_if_any("referral refused")
-    entry = entry_repo.get_entry(conn, entry_number, with_lines=False)
-    row = {
-        "entry_number": entry["entry_number"],
-        "kind": kind,
-        "reason": reason.strip(),
-        "referred_by": actor,
-        "at": utcnow(),
-        "status": "open",
-    }
-    row["id"] = insert_id(conn, referrals.insert().values(**row))
-    return row
-
-
-def referrals_of(conn: Executor, entry_number: str) -> list[dict[str, Any]]:
-    """The referrals of an entry, oldest first."""
-    q = select(referrals).where(referrals.c.entry_number == entry_number)
-    return [dict(r) for r in conn.execute(q.order_by(referrals.c.id)).mappings()]
-
-
-def liquidate(
-    conn: Executor,
-    entry_number: str,
-    *,
-    declared_duties_usd: Decimal | float | str,
-    actor: str,
-    at: datetime | None = None,
-) -> dict[str, Any]:
-    """Liquidate a released entry: final duties = declared + revenue found by its findings.
-
-    The entry becomes ``liquidated`` (``Conflict`` unless it is released); the protest
-    deadline is 180 days after liquidation.
-    """
-    entry = entry_repo.get_entry(conn, entry_number, with_lines=False)
-    number = entry["entry_number"]
-    # never before the release: a liquidation run dated earlier liquidates at the release time
-    at = max(at or utcnow(), entry["status_at"])
-    entry_repo.transition(conn, number, EntryStatus.LIQUIDATED, actor=actor, at=at)
-    declared = _dec(declared_duties_usd)
-    found = revenue_found(conn, number)
-    row = {
-        "entry_number": number,
-        "declared_duties_usd": declared,
-        "revenue_found_usd": found,
-        "final_duties_usd": penalties.final_duties(declared, found),
-        "liquidated_at": at,
-        "protest_deadline": penalties.protest_deadline(at),
-        "liquidated_by": actor,
-    }
-    conn.execute(liquidations.insert().values(**row))
-    return row
-
-
-def declared_duties(conn: Executor, numbers: list[str], reference: Any) -> dict[str, Decimal]:
-    """Duties (base + Chapter 99 + AD/CVD deposits) as declared, per entry, by the revenue
-    engine on each entry's filing date; lines it cannot price count 0 (and say why there)."""
-    import polars as pl
-
-    from tradeguard.revenue import compute_duties
-
-    if not numbers:
-        return {}
-    cols = [entries.c.mode, entries.c.entry_type, entries.c.filed_at]
-    q = select(lines, *cols).join(entries).where(lines.c.entry_number.in_(numbers))
-    frame = pl.DataFrame([dict(r) for r in conn.execute(q).mappings()], infer_schema_length=None)
-    frame = frame.with_columns(pl.col("value_usd").cast(pl.Float64))
-    priced = compute_duties(frame, reference, carry_forward_fees=True)
-    sums = priced.group_by("entry_number").agg(pl.col("duty_total").fill_null(0.0).sum())
-    out = {n: ZERO for n in numbers}
-    out.update({n: _dec(v) for n, v in sums.iter_rows()})
-    return out
-
-
-def liquidate_due(
-    conn: Executor,
-    as_of: date | datetime,
-    *,
-    actor: str = "liquidation",
-    reference: Any = None,
-    days: int = penalties.LIQUIDATION_DAYS,
-    limit: int = 900,
-) -> list[dict[str, Any]]:
-    """Liquidate every released entry filed ``days`` or more before ``as_of`` (at most ``limit``
-    per call, oldest first; call again for the rest).  Returns the liquidations written."""
-    day = as_of.date() if isinstance(as_of, datetime) else as_of
-    cut = datetime.combine(day, time.min) - timedelta(days=days - 1)
-    q = (
-        select(entries.c.entry_number)
-        .where(entries.c.status == EntryStatus.RELEASED.value, entries.c.filed_at < cut)
-        .order_by(entries.c.filed_at, entries.c.entry_number)
-        .limit(limit)
-    )
-    numbers = list(conn.execute(q).scalars())
-    if not numbers:
-        return []
-    if reference is None:
-        from tradeguard.reference import load_reference
-
-        reference = load_reference()
-    duties = declared_duties(conn, numbers, reference)
-    at = datetime.combine(day, time.min)
-    return [liquidate(conn, n, declared_duties_usd=duties[n], actor=actor, at=at) for n in numbers]
+def case_counts(conn: Executor) -> dict[str, int]:
+    """How many cases are in each status (every status present, zero when none)."""
+    q = select(penalty_cases.c.status, func.count()).group_by(penalty_cases.c.status)
+    counts = dict.fromkeys(CASE_STATUSES, 0)
+    counts.update({s: int(n) for s, n in conn.execute(q).all()})
+    return counts
 
 
 def importer_enforcement(conn: Executor, importer_id: str, limit: int = 100) -> dict[str, Any]:
@@ -472,8 +435,8 @@ def importer_enforcement(conn: Executor, importer_id: str, limit: int = 100) -> 
         "totals": {
             "cases": sums[0],
             "cases_by_status": by_status,
-            "assessed_usd": _dec(sums[1]),
-            "paid_usd": _dec(sums[2]),
-            "seized_value_usd": _dec(value),
+            "assessed_usd": cents(sums[1]),
+            "paid_usd": cents(sums[2]),
+            "seized_value_usd": cents(value),
         },
     }

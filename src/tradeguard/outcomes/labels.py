@@ -1,6 +1,16 @@
-"""Labels for learning from the system of record: every finding becomes an ``outcomes`` row
-(``domain/schema.py`` OUTCOMES), and the stored entries, lines and parties become the
-``risk.dataset.Dataset`` the trainer reads, exactly as it reads a generator output directory.
+"""Labels for learning from the system of record: every finding and every enforcement outcome
+becomes an ``outcomes`` row (``domain/schema.py`` OUTCOMES), and the stored entries, lines and
+parties become the ``risk.dataset.Dataset`` the trainer reads, exactly as it reads a generator
+output directory.
+
+* Enforcement outcomes (:func:`enforcement_outcomes`) are seizures, 1592 penalty cases,
+  liquidated-damages claims and liquidation increases (final duties above the deposit).  Each
+  entry acted on gives **one** entry-level outcome (``kind`` the strongest action: seizure,
+  penalty_1592, liquidated_damages, liquidation; the violation of the strongest action naming
+  one; the largest revenue: a case's lost duties, a liquidation's increase; known when the
+  first action was recorded), with ``discrepancy`` true.  An entry whose findings already name
+  a violation gets none: its findings label it, and the action followed from them, so the
+  entry is not counted twice (the history features count outcome rows).
 
 * A line-level finding labels its line; an entry-level finding (``line_number`` null) labels
   every line of the entry, since the finding speaks for the whole entry.
@@ -17,11 +27,16 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, literal, select
 
+from tradeguard.domain.codes import VIOLATION_PTI, Violation
 from tradeguard.domain.schema import ENTRIES, LINES, OUTCOMES, PARTIES, conform
 from tradeguard.storage.tables_api import decisions
 from tradeguard.storage.tables_foundation import entries, findings, lines, parties
+from tradeguard.storage.tables_outcomes import liquidations, penalty_cases, seizures
+
+# the enforcement actions, strongest first: an entry acted on twice is labelled by the first
+ACTIONS = ("seizure", "penalty_1592", "liquidated_damages", "liquidation")
 
 
 def _frame(conn: Connection, query: Any, schema: pa.Schema) -> pl.DataFrame:
@@ -39,8 +54,91 @@ def _frame(conn: Connection, query: Any, schema: pa.Schema) -> pl.DataFrame:
     return out
 
 
+def _events(conn: Connection) -> list[dict[str, Any]]:
+    """Every enforcement action as (entry, kind, violation, revenue, known_at, random)."""
+    sampled = decisions.c.random_sample.label("random_sample")
+    sources = [
+        select(
+            seizures.c.entry_number,
+            literal("seizure").label("kind"),
+            seizures.c.violation,
+            literal(0).label("revenue"),
+            seizures.c.recorded_at.label("known_at"),
+            sampled,
+        ).select_from(
+            seizures.outerjoin(decisions, decisions.c.entry_number == seizures.c.entry_number)
+        ),
+        select(
+            penalty_cases.c.entry_number,
+            penalty_cases.c.kind,
+            penalty_cases.c.violation,
+            func.coalesce(penalty_cases.c.lost_duties_usd, 0).label("revenue"),
+            penalty_cases.c.opened_at.label("known_at"),
+            sampled,
+        ).select_from(
+            penalty_cases.outerjoin(
+                decisions, decisions.c.entry_number == penalty_cases.c.entry_number
+            )
+        ),
+        select(
+            liquidations.c.entry_number,
+            literal("liquidation").label("kind"),
+            liquidations.c.violation,
+            (liquidations.c.final_duties_usd - liquidations.c.declared_duties_usd).label("revenue"),
+            liquidations.c.liquidated_at.label("known_at"),
+            sampled,
+        )
+        .select_from(
+            liquidations.outerjoin(
+                decisions, decisions.c.entry_number == liquidations.c.entry_number
+            )
+        )
+        .where(liquidations.c.final_duties_usd > liquidations.c.declared_duties_usd),
+    ]
+    return [dict(r) for q in sources for r in conn.execute(q).mappings()]
+
+
+def enforcement_outcomes(conn: Connection, *, skip_labelled: bool = True) -> list[dict[str, Any]]:
+    """One entry-level outcome per entry enforcement acted on (see the module docstring).
+
+    Keys: entry_number, kind, selected_by, discrepancy (true), violation, pti,
+    revenue_found_usd, known_at, random_sample.  ``skip_labelled`` leaves out entries whose
+    findings already name a violation.
+    """
+    by_entry: dict[str, list[dict[str, Any]]] = {}
+    for e in _events(conn):
+        by_entry.setdefault(e["entry_number"], []).append(e)
+    if skip_labelled and by_entry:
+        labelled = select(findings.c.entry_number).where(
+            findings.c.discrepancy, findings.c.violation.is_not(None)
+        )
+        for number in conn.execute(labelled.distinct()).scalars():
+            by_entry.pop(number, None)
+    out = []
+    for number, events in by_entry.items():
+        events.sort(key=lambda e: ACTIONS.index(e["kind"]))
+        violation = next((e["violation"] for e in events if e["violation"]), None)
+        random = any(bool(e["random_sample"]) for e in events)
+        out.append(
+            {
+                "entry_number": number,
+                "line_number": None,
+                "kind": events[0]["kind"],
+                "selected_by": "random" if random else "targeted",
+                "discrepancy": True,
+                "violation": violation,
+                "pti": VIOLATION_PTI[Violation(violation)].value if violation else None,
+                "revenue_found_usd": max(float(e["revenue"] or 0) for e in events),
+                "known_at": min(e["known_at"] for e in events),
+                "random_sample": random,
+            }
+        )
+    return out
+
+
 def outcome_labels(conn: Connection) -> pa.Table:
-    """Every finding as OUTCOMES rows (see the module docstring for the rules applied)."""
+    """Every finding and enforcement outcome as OUTCOMES rows (see the module docstring for
+    the rules applied)."""
     q = select(
         findings.c.entry_number,
         findings.c.line_number,
@@ -56,6 +154,7 @@ def outcome_labels(conn: Connection) -> pa.Table:
         findings.outerjoin(decisions, decisions.c.entry_number == findings.c.entry_number)
     )
     rows = [dict(r) for r in conn.execute(q).mappings()]
+    rows.extend(enforcement_outcomes(conn))
     if not rows:
         return OUTCOMES.empty_table()
     frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(

@@ -67,23 +67,89 @@ def statutory_maximum(
     interest on the lost duties.  Raises ``ValueError`` for a negative amount or an unknown
     culpability.
     """
+    amount, _ = explain_maximum(
+        culpability,
+        domestic_value=domestic_value,
+        dutiable_value=dutiable_value,
+        lost_duties=lost_duties,
+        prior_disclosure=prior_disclosure,
+        interest=interest,
+    )
+    return amount
+
+
+def _usd(x: Decimal) -> str:
+    return f"${x:,.2f}"
+
+
+_NAMES = {
+    Culpability.FRAUD: "Fraud",
+    Culpability.GROSS_NEGLIGENCE: "Gross negligence",
+    Culpability.NEGLIGENCE: "Negligence",
+}
+
+
+def explain_maximum(
+    culpability: Culpability | str,
+    *,
+    domestic_value: Decimal | float | int | str,
+    dutiable_value: Decimal | float | int | str,
+    lost_duties: Decimal | float | int | str = 0,
+    prior_disclosure: bool = False,
+    interest: Decimal | float | int | str = 0,
+) -> tuple[Decimal, list[str]]:
+    """The statutory maximum and the steps that computed it, one sentence each, citing the
+    paragraph of 1592(c) applied: what the penalties officer's case page shows.
+
+    >>> explain_maximum("negligence", domestic_value=10_000, dutiable_value=8_000,
+    ...                 lost_duties=700)[1][0]
+    '19 U.S.C. 1592(c)(3), negligence: the lesser of the domestic value ($10,000.00) and 2 x the lost duties ($700.00 x 2 = $1,400.00) = $1,400.00.'
+    """
     level = Culpability(culpability)
     domestic, dutiable = _money(domestic_value), _money(dutiable_value)
     lost, owed_interest = _money(lost_duties), _money(interest)
     if min(domestic, dutiable, lost, owed_interest) < 0:
         raise ValueError("amounts must not be negative")
+    steps: list[str] = []
     if level is Culpability.FRAUD:
         ceiling = domestic
+        steps.append(f"19 U.S.C. 1592(c)(1), fraud: the domestic value, {_usd(domestic)}.")
     else:
         times, share = _FACTORS[level]
-        ceiling = min(domestic, lost * times if lost > 0 else _money(dutiable * share))
+        para = "(c)(2)" if level is Culpability.GROSS_NEGLIGENCE else "(c)(3)"
+        name = _NAMES[level].lower()
+        if lost > 0:
+            other = lost * times
+            part = f"{times} x the lost duties ({_usd(lost)} x {times} = {_usd(other)})"
+        else:
+            other = _money(dutiable * share)
+            part = (
+                f"{share * 100:.0f}% of the dutiable value, as no duty was lost "
+                f"({_usd(dutiable)} x {share * 100:.0f}% = {_usd(other)})"
+            )
+        ceiling = min(domestic, other)
+        steps.append(
+            f"19 U.S.C. 1592{para}, {name}: the lesser of the domestic value "
+            f"({_usd(domestic)}) and {part} = {_usd(ceiling)}."
+        )
     if not prior_disclosure:
-        return ceiling
+        return ceiling, steps
     if level is Culpability.FRAUD:
-        lowered = lost if lost > 0 else _money(dutiable * Decimal("0.10"))
+        if lost > 0:
+            lowered, what = lost, f"100% of the lost duties, {_usd(lost)}"
+        else:
+            lowered = _money(dutiable * Decimal("0.10"))
+            what = f"10% of the dutiable value as no duty was lost, {_usd(lowered)}"
+    elif lost > 0:
+        lowered, what = owed_interest, f"the interest on the lost duties, {_usd(owed_interest)}"
     else:
-        lowered = owed_interest if lost > 0 else Decimal("0.00")
-    return min(ceiling, lowered)
+        lowered, what = Decimal("0.00"), "nothing, as no duty was lost"
+    result = min(ceiling, lowered)
+    steps.append(
+        f"1592(c)(4), valid prior disclosure: lowered to {what}"
+        + (f"; never above the maximum it lowers: {_usd(result)}." if lowered > ceiling else ".")
+    )
+    return result, steps
 
 
 def liquidation_due(filed_at: datetime | date, days: int = LIQUIDATION_DAYS) -> date:

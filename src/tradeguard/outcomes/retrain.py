@@ -16,7 +16,8 @@ Each gets ``risk.evaluate.selection_metrics`` (AUC; precision, recall and revenu
 ``models`` as a candidate (``promoted`` false): :func:`promote` - the CLI ``tradeguard models
 promote`` and ``POST /api/v1/models/{id}/promote`` - is the only way it goes live, and is
 written to the audit log.  History features for scoring the held-out lines use the outcomes
-known before each line was filed, as a running system would.
+known before each line was filed, as a running system would, keyed by resolved entity when
+``tradeguard entities resolve`` has filled ``entity_links``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import insert, select, update
 
-from tradeguard.errors import NotFound, ValidationFailed
+from tradeguard.errors import Conflict, NotFound, ValidationFailed
+from tradeguard.storage.engine import translated
 from tradeguard.storage.entries import utcnow
 from tradeguard.storage.tables_api import audit_log, models
 
@@ -36,13 +38,20 @@ DEFAULT_OUT = Path("models")
 TEST_FRACTION = 0.25
 
 
-def _audit(conn: Any, actor: str, action: str, model_id: str, detail: dict[str, Any]) -> None:
+def _audit(
+    conn: Any,
+    actor: str,
+    action: str,
+    model_id: str,
+    detail: dict[str, Any],
+    user_id: int | None = None,
+) -> None:
     # api.audit.record wants an authenticated Principal; a CLI run has only a name, so the
-    # same append-only row is written directly (user_id null, username = the actor).
+    # same append-only row is written directly (user_id null for the CLI, username = actor).
     conn.execute(
         insert(audit_log).values(
             at=utcnow(),
-            user_id=None,
+            user_id=user_id,
             username=actor,
             action=action,
             resource_type="model",
@@ -54,18 +63,12 @@ def _audit(conn: Any, actor: str, action: str, model_id: str, detail: dict[str, 
 
 def current_bundle(conn: Any, settings: Any = None) -> tuple[str, Any]:
     """The bundle in force: the promoted model's directory, else ``Settings.bundle_dir``, else
-    the built-in rules alone.  Returns ``(model id or description, bundle)``."""
+    the built-in rules alone, with the stored rules over its own (``api.targeting``).
+    Returns ``(model id or description, bundle)``."""
+    from tradeguard.api.targeting import bundle_in_force
     from tradeguard.config import get_settings
-    from tradeguard.decisions.batch import rules_only_bundle
-    from tradeguard.risk import ScoringBundle
 
-    settings = settings or get_settings()
-    row = conn.execute(select(models.c.id, models.c.path).where(models.c.promoted)).first()
-    if row is not None and row.path and Path(row.path).is_dir():
-        return row.id, ScoringBundle.load(row.path)
-    if settings.bundle_dir is not None:
-        return str(settings.bundle_dir), ScoringBundle.load(settings.bundle_dir)
-    return "rules-only", rules_only_bundle()
+    return bundle_in_force(conn, settings or get_settings())
 
 
 def _metrics(labels: pl.DataFrame, scored: pl.DataFrame) -> dict[str, Any]:
@@ -107,6 +110,7 @@ def retrain(
     url: str | None = None,
     actor: str = "retrain",
     *,
+    user_id: int | None = None,
     out_dir: Path | str | None = None,
     params: Any = None,
     test_fraction: float = TEST_FRACTION,
@@ -119,14 +123,17 @@ def retrain(
          "train_seconds", "new": {"recent": m, "random": m}, "current": {...},
          "current_id", "metrics": {flat numeric metrics}}
 
-    Raises ``ValidationFailed`` when the stored outcomes are too few to learn from.
+    Raises ``ValidationFailed`` when the stored outcomes are too few to learn from, and
+    ``Conflict`` when the trained model is registered already (same outcomes, same model).
     """
+    from dataclasses import replace
+
     from tradeguard.config import get_settings
+    from tradeguard.entities.accounts import resolved_party_map
     from tradeguard.outcomes.labels import system_dataset
     from tradeguard.reference import load_reference
     from tradeguard.risk.dataset import line_labels, split_by_time
     from tradeguard.risk.history import build_history
-    from tradeguard.risk.rules import load_starter, starter_dir
     from tradeguard.risk.snapshot_build import snapshot_from_reference
     from tradeguard.risk.train import train_bundle
     from tradeguard.storage import engine_for
@@ -136,6 +143,9 @@ def retrain(
     t0 = time.perf_counter()
     with engine.connect() as conn:
         ds = system_dataset(conn)
+        # history follows the resolved entity when entity resolution has run
+        party_map = resolved_party_map(conn)
+        ds = replace(ds, entity_map=party_map if party_map.height else None)
         current_id, current = current_bundle(conn, settings)
     if ds.outcomes is None or ds.outcomes.height == 0:
         raise ValidationFailed("no outcomes in the system of record - nothing to learn from")
@@ -145,12 +155,11 @@ def retrain(
     bundle = train_bundle(
         train,
         snapshot=snapshot_from_reference(load_reference(settings)),
-        rules=load_starter(),
-        rules_dir=starter_dir(),
+        rules=current.rules,  # the rules in force: stored ones over the current model's
         params=params,
     )
     train_s = time.perf_counter() - t1
-    history = build_history(ds.frame, ds.outcomes, ds.parties, None)
+    history = build_history(ds.frame, ds.outcomes, ds.parties, None, entity_map=ds.entity_map)
     labels = line_labels(test.outcomes) if test.outcomes is not None else pl.DataFrame()
     sets = {"recent": labels, "random": labels.filter(pl.col("random"))} if labels.height else {}
     evaluation: dict[str, dict[str, Any]] = {"new": {}, "current": {}}
@@ -159,6 +168,14 @@ def retrain(
         for which, lab in sets.items():
             evaluation[name][which] = _metrics(lab, scored)
     model_id = f"candidate-{bundle.version}"
+    with engine.connect() as conn:
+        if conn.execute(select(models.c.id).where(models.c.id == model_id)).first():
+            # The version hashes the trained models: the same outcomes gave the same model.
+            # Saving would overwrite the registered (perhaps promoted) bundle's files.
+            raise Conflict(
+                f"model {model_id} is registered already: nothing has changed in the outcomes "
+                "since it was trained"
+            )
     path = Path(out_dir or DEFAULT_OUT) / bundle.version
     bundle.save(path)
     flat = _flat(evaluation["new"])
@@ -179,7 +196,7 @@ def retrain(
         "current_id": current_id,
         "metrics": flat,
     }
-    with engine.begin() as conn:
+    with translated(), engine.begin() as conn:  # a concurrent twin is a Conflict (409)
         conn.execute(
             insert(models).values(
                 id=model_id,
@@ -189,7 +206,7 @@ def retrain(
                 promoted=False,
             )
         )
-        _audit(conn, actor, "create", model_id, {"trained_on": "system of record"})
+        _audit(conn, actor, "create", model_id, {"trained_on": "system of record"}, user_id)
     summary["total_seconds"] = round(time.perf_counter() - t0, 2)
     return summary
 
@@ -209,8 +226,11 @@ def _jsonable(summary: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def promote(url: str | None, model_id: str, actor: str) -> dict[str, Any]:
-    """Promote ``model_id`` (demoting the promoted one) and write it to the audit log.
+def promote(
+    url: str | None, model_id: str, actor: str, *, user_id: int | None = None
+) -> dict[str, Any]:
+    """Promote ``model_id`` (demoting the promoted one) and write it to the audit log as
+    ``actor`` (``user_id``: the signed-in user, when a person asked through the API or portal).
 
     Raises ``NotFound`` for an unknown model.  Returns the model row.
     """
@@ -218,7 +238,7 @@ def promote(url: str | None, model_id: str, actor: str) -> dict[str, Any]:
     from tradeguard.storage import engine_for
 
     engine = engine_for(url or get_settings().effective_database_url)
-    with engine.begin() as conn:
+    with translated(), engine.begin() as conn:
         row = conn.execute(select(models.c.id).where(models.c.id == model_id)).first()
         if row is None:
             raise NotFound(f"no model {model_id}")
@@ -229,7 +249,7 @@ def promote(url: str | None, model_id: str, actor: str) -> dict[str, Any]:
             .where(models.c.id == model_id)
             .values(promoted=True, promoted_at=utcnow(), promoted_by=actor)
         )
-        _audit(conn, actor, "promote", model_id, {"previous": list(previous)})
+        _audit(conn, actor, "promote", model_id, {"previous": list(previous)}, user_id)
         out = conn.execute(select(models).where(models.c.id == model_id)).mappings().one()
         return dict(out)
 

@@ -8,10 +8,14 @@ rule evaluation over every pending entry), so the filing path pays nothing for i
 statistics call it first, and the batch targeting step may too.  Rules are judged with the
 bundle given (the one in force), on each line's filing day, as scoring judged them.
 
-:func:`rule_statistics` counts, per rule, at entry level (a finding on an entry counts for
-every rule that selected any of its lines): entries hit, entries inspected (any finding),
-entries with a discrepancy, the yield (discrepancies / inspected), revenue found and the last
-hit.  The random-sample baseline is the same yield among entries drawn at random.  A rule is
+:func:`rule_statistics` counts, per rule, at entry level (an outcome on an entry counts for
+every rule that selected any of its lines): entries hit, entries inspected (any finding or
+enforcement outcome), entries with a discrepancy, the yield (discrepancies / inspected),
+revenue found and the last hit.  Enforcement outcomes (seizures, penalty cases, liquidated
+damages, liquidation increases: ``labels.enforcement_outcomes``) count as an inspection with a
+discrepancy; an entry with both findings and enforcement counts once, with the larger of the
+revenue its findings found and the revenue its enforcement established (the same lost duties,
+seen twice, are not added).  The random-sample baseline is the same yield among entries drawn at random.  A rule is
 flagged for review when it has at least ``Settings.rule_review_min_inspections`` inspected
 entries and its yield is below ``Settings.rule_review_min_yield`` or below the random
 baseline (a rule that finds less than chance selects nothing worth the exam).
@@ -24,7 +28,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from tradeguard.outcomes.labels import _frame
+from tradeguard.outcomes.labels import _frame, enforcement_outcomes
 from tradeguard.storage.entries import utcnow
 from tradeguard.storage.tables_api import assessments, decisions
 from tradeguard.storage.tables_foundation import entries, findings, lines, parties
@@ -137,7 +141,8 @@ def _chunks(items: list[str]) -> list[list[str]]:
 
 
 def _entry_outcomes(conn: Connection) -> pl.DataFrame:
-    """Per entry with findings: inspected, discrepancy, revenue found, random sample."""
+    """Per entry with an outcome (findings or enforcement, merged, each entry once):
+    discrepancy, revenue found, random sample."""
     q = (
         select(
             findings.c.entry_number,
@@ -160,9 +165,35 @@ def _entry_outcomes(conn: Connection) -> pl.DataFrame:
         "random_sample": pl.Boolean,
     }
     frame = pl.DataFrame([{**r, "revenue": float(r["revenue"] or 0)} for r in rows], schema=schema)
-    return frame.with_columns(
+    found = frame.with_columns(
         (pl.col("random_sample").fill_null(False) | (pl.col("random_f") == 1)).alias("random")
     ).select("entry_number", "discrepancy", "revenue", "random")
+    acted = pl.DataFrame(
+        [
+            {
+                "entry_number": e["entry_number"],
+                "discrepancy": 1,
+                "revenue": e["revenue_found_usd"],
+                "random": e["random_sample"],
+            }
+            for e in enforcement_outcomes(conn, skip_labelled=False)
+        ],
+        schema={
+            "entry_number": pl.String,
+            "discrepancy": pl.Int64,
+            "revenue": pl.Float64,
+            "random": pl.Boolean,
+        },
+    )
+    return (
+        pl.concat([found, acted])
+        .group_by("entry_number")
+        .agg(
+            pl.col("discrepancy").max(),
+            pl.col("revenue").max(),
+            pl.col("random").any(),
+        )
+    )
 
 
 def pl_int() -> Any:

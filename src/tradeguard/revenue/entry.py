@@ -25,6 +25,7 @@ __all__ = [
     "price_entry",
     "price_entries",
     "entry_charges",
+    "entries_charges",
 ]
 
 
@@ -279,6 +280,14 @@ def entry_charges(
     rate in effect when the goods are entered), else today (UTC).
     """
 
+    e = _entry_input(entry, on)
+    return charges_of(
+        price_entry(e.lines, reference, date=e.date, mode=e.mode, entry_type=e.entry_type)
+    )
+
+
+def _entry_input(entry: Any, on: dt.date | None = None) -> EntryInput:
+    """An ``EntryCreate`` as the engine's input (date: ``on``, else arrival, else today)."""
     lines = [
         LineInput(
             hts=ln.hts,
@@ -297,7 +306,17 @@ def entry_charges(
     when = on or getattr(entry, "arrival_date", None) or dt.datetime.now(dt.UTC).date()
     mode = getattr(entry.mode, "value", entry.mode)
     etype = getattr(entry.entry_type, "value", entry.entry_type)
-    return charges_of(price_entry(lines, reference, date=when, mode=mode, entry_type=etype))
+    return EntryInput(lines, when, mode, etype)
+
+
+def entries_charges(
+    entries: list[Any], reference: Reference
+) -> list[tuple[Any, dict[int, Any]] | TradeguardError]:
+    """:func:`entry_charges` of several ``EntryCreate`` in one call of the engine (a page of a
+    filer's entries costs what one entry does); per entry, its charges or the error that
+    refuses it."""
+    priced = price_entries([_entry_input(e) for e in entries], reference)
+    return [p if isinstance(p, TradeguardError) else charges_of(p) for p in priced]
 
 
 def charges_of(priced: EntryDuties) -> tuple[Any, dict[int, Any]]:

@@ -95,6 +95,11 @@ class ScoringBundle:
             rules_out.mkdir()
             for f in sorted(src.glob("*.y*ml")) if src.is_dir() else [src]:
                 shutil.copy2(f, rules_out / f.name)
+        elif self.rules_dir is None and self.rules is not None:
+            # rules composed in memory (stored rules over a model's): freeze them as YAML
+            from tradeguard.risk.rules import save_rules
+
+            save_rules(self.rules, rules_out)
         return d
 
     @classmethod
@@ -117,6 +122,7 @@ class ScoringBundle:
             extra_numeric=list(s["extra_numeric"]),
             extra_categorical=list(s["extra_categorical"]),
             absent=list(s.get("absent", [])),
+            evasion=list(s.get("evasion", [])),
         )
         rdir = Path(rules_dir) if rules_dir is not None else d / "rules"
         rules = load_ruleset(rdir) if rdir.exists() and any(rdir.glob("*.y*ml")) else None

@@ -14,17 +14,28 @@ import typer
 __all__ = ["train", "evaluate"]
 
 
-def _load(path: Path, mapping: Path | None) -> Any:
-    """A generator output directory, or a CSV/Parquet file read through a mapping."""
+LINKS_HELP = (
+    "entity_links.parquet of `tradeguard entities resolve --out`: history features follow the "
+    "resolved entity (a re-registered importer keeps its past)."
+)
+
+
+def _load(path: Path, mapping: Path | None, links: Path | None = None) -> Any:
+    """A generator output directory, or a CSV/Parquet file read through a mapping; with
+    ``links``, the resolution its history is keyed by."""
+    from dataclasses import replace
+
     from tradeguard.errors import ValidationFailed
-    from tradeguard.risk.dataset import load_dataset
+    from tradeguard.risk.dataset import load_dataset, read_links
     from tradeguard.risk.mapping import load_mapping, read_mapped
 
     if mapping is not None:
-        return read_mapped(path, load_mapping(mapping))
-    if not path.is_dir():
+        ds = read_mapped(path, load_mapping(mapping))
+    elif not path.is_dir():
         raise ValidationFailed(f"{path} is a file: pass --mapping FILE to say what its columns are")
-    return load_dataset(path)
+    else:
+        ds = load_dataset(path)
+    return replace(ds, entity_map=read_links(links)) if links is not None else ds
 
 
 def _snapshot(mapping: Path | None) -> Any:
@@ -73,13 +84,14 @@ def train(
         "--rules",
         help="Targeting rules directory (default: the starter rules; none for mapped data).",
     ),
+    links: Path | None = typer.Option(None, "--links", help=LINKS_HELP),
 ) -> None:
     """Train the risk models on known outcomes and write a frozen scoring bundle."""
     from tradeguard.errors import TradeguardError
     from tradeguard.risk.train import train_bundle
 
     try:
-        ds = _load(data, mapping)
+        ds = _load(data, mapping, links)
         rule_set, rules_dir = _rules(rules, mapping)
         bundle = train_bundle(ds, snapshot=_snapshot(mapping), rules=rule_set, rules_dir=rules_dir)
         bundle.save(out)
@@ -135,6 +147,7 @@ def evaluate(
     ),
     mapping: Path | None = typer.Option(None, "--mapping", help="YAML mapping for foreign files."),
     rules: Path | None = typer.Option(None, "--rules", help="Targeting rules directory."),
+    links: Path | None = typer.Option(None, "--links", help=LINKS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
 ) -> None:
     """Precision, recall and revenue captured at 1/2/5/10 % inspected, and AUC, vs a baseline."""
@@ -143,7 +156,7 @@ def evaluate(
     from tradeguard.risk.evaluate import evaluate as run
 
     try:
-        train_ds = _load(train_path, mapping)
+        train_ds = _load(train_path, mapping, links)
         if test_path.resolve() == train_path.resolve():
             train_ds, test_ds, cut = split_by_time(train_ds)
             split = f"by time at {cut.isoformat()}"

@@ -20,7 +20,7 @@ import polars as pl
 from tradeguard.errors import NotFound, ValidationFailed
 from tradeguard.risk.frame import complete, scoring_frame
 
-__all__ = ["Dataset", "load_dataset", "read_table", "split_by_time"]
+__all__ = ["Dataset", "load_dataset", "read_table", "read_links", "split_by_time"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class Dataset:
     extra_numeric: list[str] = field(default_factory=list)
     extra_categorical: list[str] = field(default_factory=list)
     source: str = ""
+    # party -> resolved entity (``party_id, role, entity_id``; ``entities.resolve``): history
+    # follows the entity, so a re-registered importer keeps its past
+    entity_map: pl.DataFrame | None = None
 
     @property
     def labels_source(self) -> str:
@@ -112,6 +115,29 @@ def load_dataset(path: Path | str) -> Dataset:
         allegations=read_table(d, "allegations"),
         source=str(d),
     )
+
+
+def read_links(path: Path | str) -> pl.DataFrame:
+    """An entity resolution's links (``entity_links.parquet`` of ``tradeguard entities
+    resolve --out``, or any Parquet file with ``party_id``, ``entity_id`` and optionally
+    ``role``) as the party -> entity map the history reads."""
+    from tradeguard.entities.accounts import resolved_party_map
+    from tradeguard.errors import Issue
+
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(f"{p}: no such links file (write one with tradeguard entities resolve)")
+    try:
+        links = pl.read_parquet(p)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ValidationFailed(f"{p}: not a Parquet file of links") from exc
+    missing = [c for c in ("party_id", "entity_id") if c not in links.columns]
+    if missing:
+        raise ValidationFailed(
+            f"{p}: not a file of entity links",
+            issues=[Issue(c, "required column missing", None) for c in missing],
+        )
+    return resolved_party_map(links)
 
 
 def split_by_time(ds: Dataset, test_fraction: float = 0.25) -> tuple[Dataset, Dataset, datetime]:

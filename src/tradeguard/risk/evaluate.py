@@ -148,7 +148,7 @@ def evaluate(
 
     The test lines are scored with history that includes the outcomes known before each test
     line was filed (train, valid and test outcomes, strictly as of filing time), as a running
-    system would have it.
+    system would have it, keyed by resolved entity when ``train.entity_map`` is set.
     """
     t0 = time.perf_counter()
     bundle = train_bundle(train, snapshot=snapshot, rules=rules, params=params, valid=valid)
@@ -160,6 +160,7 @@ def evaluate(
         pl.concat(outs, how="diagonal_relaxed") if outs else None,
         train.parties,
         train.allegations,
+        entity_map=train.entity_map,
     )
     t1 = time.perf_counter()
     scored = score_batch(test.frame.to_arrow(), bundle.with_history(hist), explain=False)

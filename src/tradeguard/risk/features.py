@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tradeguard.risk.history import HISTORY_FEATURES
+from tradeguard.risk.history import EVASION_FEATURES, HISTORY_FEATURES
 from tradeguard.risk.snapshot import ReferenceSnapshot
 
 __all__ = [
@@ -106,12 +106,16 @@ class FeatureSpec:
     extra_numeric: list[str] = field(default_factory=list)
     extra_categorical: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # columns the training data never had
+    # time-aware evasion features the model reads (``risk.evasion``); bundles trained before
+    # them have none, so their matrices keep their width
+    evasion: list[str] = field(default_factory=list)
 
     @property
     def numeric(self) -> list[str]:
         return [
             *LINE_NUMERIC,
             *HISTORY_FEATURES,
+            *self.evasion,
             *[f"freq_{c}" for c in self.frequency],
             *self.extra_numeric,
         ]
@@ -134,6 +138,7 @@ class FeatureSpec:
             "extra_numeric": self.extra_numeric,
             "extra_categorical": self.extra_categorical,
             "absent": self.absent,
+            "evasion": self.evasion,
         }
 
 
@@ -232,6 +237,7 @@ def fit_spec(
         norms=norms,
         extra_numeric=list(extra_numeric or []),
         extra_categorical=[c for c in (extra_categorical or []) if c in vocab],
+        evasion=list(EVASION_FEATURES),
     )
 
 

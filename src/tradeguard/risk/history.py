@@ -2,7 +2,11 @@
 
 For each line we look up, as of the moment it was filed, the exams, findings (violations) and
 revenue found so far for its importer, its manufacturer and its HTS-6 x origin pair, the
-importer's age and volume, and recent allegations against its importer or manufacturer.
+importer's age and volume, recent allegations against its importer or manufacturer, and the
+evasion patterns of ``risk.evasion`` (port shopping, origin switches after a remedy, new
+third-country manufacturers, undervaluation clusters).  With an entity map (entity
+resolution) importers and manufacturers are their resolved entities: a violator that
+re-registered keeps its past.
 
 Leakage is the classic way to fool oneself here: an outcome that became known *after* the line
 was filed must not change the line's features, neither in training (where it would make the
@@ -14,14 +18,23 @@ frozen into the bundle, serve training and scoring, so both see the data the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-__all__ = ["HistoryTables", "build_history", "attach_history", "HISTORY_FEATURES"]
+from tradeguard.risk.asof import LastRows, cumulative, lookup
+from tradeguard.risk.evasion import EVASION_FEATURES, EvasionTables, attach_evasion, build_evasion
+
+__all__ = [
+    "HistoryTables",
+    "build_history",
+    "attach_history",
+    "HISTORY_FEATURES",
+    "EVASION_FEATURES",
+]
 
 # key name -> how to compute the key from the scoring frame
 _KEYS: dict[str, pl.Expr] = {
@@ -83,6 +96,19 @@ class HistoryTables:
             schema={"party_id": pl.String(), "role": pl.String(), "entity_id": pl.String()}
         )
     )
+    # the evasion patterns as they stood at each moment (``risk.evasion``)
+    evasion: EvasionTables = field(default_factory=EvasionTables)
+    cache: LastRows = field(default_factory=dict, compare=False, repr=False)
+
+    def with_entity_map(self, entity_map: pl.DataFrame | None) -> HistoryTables:
+        """The same tables looked up through another (newer) resolution.
+
+        Entity ids are the party id of each entity's original record, so a newer resolution
+        keeps the ids of the entities the tables know, adds the records that joined them
+        (a re-registration since), and leaves a party it has not seen as itself.
+        """
+        empty = HistoryTables().entity_map
+        return replace(self, entity_map=entity_map if entity_map is not None else empty)
 
     def __post_init__(self) -> None:
         # a bundle without history (rules only, or before any outcome) still has every key
@@ -99,6 +125,7 @@ class HistoryTables:
         (directory / "base_rate.txt").write_text(repr(self.base_rate))
         if self.entity_map.height:
             self.entity_map.write_parquet(directory / "entity_map.parquet")
+        self.evasion.save(directory)
 
     @classmethod
     def load(cls, directory: Path) -> HistoryTables:
@@ -106,26 +133,16 @@ class HistoryTables:
             return pl.read_parquet(directory / name).sort("at", maintain_order=True)
 
         events = {k: read(f"events_{k}.parquet") for k in _KEYS}
-        return cls(
+        loaded = cls(
             events=events,
             volume=read("volume.parquet"),
             first_seen=pl.read_parquet(directory / "first_seen.parquet"),
             allegations=read("allegations.parquet"),
             base_rate=float((directory / "base_rate.txt").read_text()),
-            **(
-                {"entity_map": pl.read_parquet(directory / "entity_map.parquet")}
-                if (directory / "entity_map.parquet").exists()
-                else {}
-            ),
+            evasion=EvasionTables.load(directory),
         )
-
-
-def _cumulative(df: pl.DataFrame, value_cols: dict[str, pl.Expr]) -> pl.DataFrame:
-    """Group by (key, at), then running totals per key in time order."""
-    agg = df.group_by(["key", "at"]).agg(**value_cols).sort(["key", "at"])
-    cum = agg.with_columns(pl.col(c).cum_sum().over("key") for c in value_cols)
-    # as-of joins need the table sorted by time; within a key the order stays chronological
-    return cum.rename({c: f"cum_{c}" for c in value_cols}).sort("at", maintain_order=True)
+        links = directory / "entity_map.parquet"
+        return loaded.with_entity_map(pl.read_parquet(links)) if links.exists() else loaded
 
 
 def build_history(
@@ -141,7 +158,8 @@ def build_history(
     revenue_found_usd, known_at); it is joined to ``frame`` to find each outcome's importer,
     manufacturer and HTS x origin.  ``allegations`` (optional) has ``party_id, known_at``.
     ``entity_map`` (optional, ``entities.resolved_party_map``) keys the history by resolved
-    entity instead of raw IOR / MID.
+    entity instead of raw IOR / MID.  The evasion tables (``risk.evasion``) are built from
+    the same re-keyed frame and outcomes.
     """
     frame, parties, allegations = _by_entity(frame, parties, allegations, entity_map)
     events: dict[str, pl.DataFrame] = {}
@@ -167,7 +185,7 @@ def build_history(
             ev = o.select(pl.col(f"k_{k}").alias("key"), "at", "finding", "revenue").drop_nulls(
                 "key"
             )
-            events[k] = _cumulative(
+            events[k] = cumulative(
                 ev,
                 {
                     "exams": pl.len().cast(pl.Float64),
@@ -187,7 +205,7 @@ def build_history(
         "entry_number",
         pl.col("value_usd").cast(pl.Float64).fill_null(0.0),
     ).drop_nulls(["key", "at"])
-    volume = _cumulative(
+    volume = cumulative(
         vol_src,
         {
             "entries": pl.col("entry_number").n_unique().cast(pl.Float64),
@@ -215,15 +233,16 @@ def build_history(
         a = allegations.select(
             pl.col("party_id").alias("key"), pl.col("known_at").cast(pl.Datetime("us")).alias("at")
         )
-        alleg = _cumulative(a, {"n": pl.len().cast(pl.Float64)}).rename({"cum_n": "cum"})
-    return HistoryTables(
+        alleg = cumulative(a, {"n": pl.len().cast(pl.Float64)}).rename({"cum_n": "cum"})
+    tables = HistoryTables(
         events=events,
         volume=volume.select("key", "at", "cum_entries", "cum_value"),
         first_seen=first.select("key", "first_seen"),
         allegations=alleg,
         base_rate=base_rate,
-        **({"entity_map": entity_map} if entity_map is not None and entity_map.height else {}),
+        evasion=build_evasion(frame, outcomes),
     )
+    return tables.with_entity_map(entity_map) if entity_map is not None else tables
 
 
 def _by_entity(
@@ -248,52 +267,23 @@ def _by_entity(
     return rekey_parties(frame, entity_map), by_party(parties), by_party(allegations)
 
 
-def _lookup(
-    q: pl.DataFrame, key: str, table: pl.DataFrame, cols: list[str], shift: timedelta | None = None
-) -> pl.DataFrame:
-    """As-of lookup of ``cols`` for the rows of ``q`` (sorted by ``t``): the last table row of
-    the same key with ``at < t`` (``at < t - shift`` with a shift); rows stay in ``q``'s order.
-
-    Fast path: when every row of the table is older than every query time (scoring new lines
-    with a bundle trained on the past, the usual case), the as-of join reduces to a hash join
-    with each key's final totals, which is several times cheaper.
-    """
-    if table.height == 0:
-        return q.select(*[pl.repeat(0.0, q.height, eager=False).alias(c) for c in cols])
-    left = q.select(pl.col(key).alias("key"), (pl.col("t") - shift) if shift else pl.col("t"))
-    t_min = left["t"].min()
-    t_max_table = table["at"].max()
-    if t_min is not None and t_max_table is not None and t_max_table < t_min:  # type: ignore[operator]
-        last = table.group_by("key").agg(pl.col(c).last() for c in cols)
-        out = left.join(last, on="key", how="left", maintain_order="left")
-    else:
-        out = left.join_asof(
-            table,  # kept sorted by ``at`` (build_history sorts it)
-            left_on="t",
-            right_on="at",
-            by="key",
-            strategy="backward",
-            allow_exact_matches=False,
-            check_sortedness=False,
-        )
-    return out.select(*[pl.col(c).fill_null(0.0) for c in cols])
-
-
 def attach_history(frame: pl.DataFrame, hist: HistoryTables) -> pl.DataFrame:
-    """Add :data:`HISTORY_FEATURES` to a completed scoring frame (same rows, same order).
+    """Add :data:`HISTORY_FEATURES` and :data:`EVASION_FEATURES` to a completed scoring frame
+    (same rows, same order).
 
     The frame is sorted by filing time once, every lookup runs on the sorted keys, and the
     features are put back in the input order with one gather at the end.
     """
     order = frame["filed_at"].arg_sort()
     keyed = _by_entity(frame, None, None, hist.entity_map)[0]
+    c = hist.cache
     q = keyed.select(
         *[e.alias(k) for k, e in _KEYS.items()],
         pl.col("filed_at").cast(pl.Datetime("us")).alias("t"),
     )[order]
     feats: list[pl.Series] = []
     for k in _KEYS:
-        got = _lookup(q, k, hist.events[k], ["cum_exams", "cum_findings", "cum_revenue"])
+        got = lookup(q, k, hist.events[k], ["cum_exams", "cum_findings", "cum_revenue"], cache=c)
         exams, finds = got["cum_exams"], got["cum_findings"]
         p = _PREFIX[k]
         feats += [
@@ -305,8 +295,8 @@ def attach_history(frame: pl.DataFrame, hist: HistoryTables) -> pl.DataFrame:
             ),
         ]
     vcols = ["cum_entries", "cum_value"]
-    now = _lookup(q, "imp", hist.volume, vcols)
-    ago = _lookup(q, "imp", hist.volume, vcols, shift=_VOLUME_WINDOW)
+    now = lookup(q, "imp", hist.volume, vcols, cache=c)
+    ago = lookup(q, "imp", hist.volume, vcols, shift=_VOLUME_WINDOW, cache=c)
     feats.append((now["cum_entries"] - ago["cum_entries"]).alias("importer_entries_365d"))
     feats.append((now["cum_value"] - ago["cum_value"]).alias("importer_value_365d"))
     age = (
@@ -323,9 +313,12 @@ def attach_history(frame: pl.DataFrame, hist: HistoryTables) -> pl.DataFrame:
     total = pl.Series("allegations_90d", np.zeros(frame.height))
     if hist.allegations.height:
         for k in ("imp", "mfr"):
-            now_a = _lookup(q, k, hist.allegations, ["cum"])["cum"]
-            before = _lookup(q, k, hist.allegations, ["cum"], shift=_ALLEGATION_WINDOW)["cum"]
+            now_a = lookup(q, k, hist.allegations, ["cum"], cache=c)["cum"]
+            before = lookup(q, k, hist.allegations, ["cum"], shift=_ALLEGATION_WINDOW, cache=c)[
+                "cum"
+            ]
             total = total + (now_a - before)
     feats.append(total.alias("allegations_90d"))
+    feats += attach_evasion(keyed[order], q, hist.evasion)
     back = pl.DataFrame(feats)[order.arg_sort()]
     return frame.with_columns(back)

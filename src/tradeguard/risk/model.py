@@ -34,6 +34,7 @@ __all__ = ["Platt", "ModelSet", "combine", "rules_probability", "NUM_THREADS"]
 
 NUM_THREADS = 2
 _EPS = 1e-6
+_Z_MAX = 50.0  # |logit| beyond which the sigmoid is 0 or 1 to double precision
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Platt:
     def __call__(self, p: np.ndarray) -> np.ndarray:
         q = np.clip(p, _EPS, 1 - _EPS)
         z = self.a * np.log(q / (1 - q)) + self.b
-        out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -_Z_MAX, _Z_MAX)))
         return out
 
     @classmethod
@@ -58,7 +59,9 @@ class Platt:
         x = np.log(q / (1 - q))
         a, b = 1.0, 0.0
         for _ in range(iters):
-            s = 1.0 / (1.0 + np.exp(-(a * x + b)))
+            # clipped: on well separated calibration data Newton's steps grow a and b, and
+            # the sigmoid is flat out there anyway
+            s = 1.0 / (1.0 + np.exp(-np.clip(a * x + b, -_Z_MAX, _Z_MAX)))
             g = np.array([np.sum((s - y) * x), np.sum(s - y)])
             w = s * (1 - s) + 1e-9
             h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]])

@@ -1,6 +1,8 @@
 """Build a scoring bundle from a dataset: features, history, rules, calibrated LightGBM models.
 
-Training uses only the lines whose outcome is known (the outcomes table: examined, reviewed,
+History features follow the resolved entity when the dataset carries an entity map
+(``Dataset.entity_map``, from ``tradeguard entities resolve``); the map is frozen into the
+bundle's history.  Training uses only the lines whose outcome is known (the outcomes table: examined, reviewed,
 audited, or drawn in the random sample).  The labelled lines are split by filing time: the
 earlier 80 % train the boosters (early stopping on the later slice), the later 20 % calibrate
 them (Platt) and choose how strongly rule points count (``rule_scale``) - the later slice
@@ -149,7 +151,11 @@ def train_bundle(
     )
     all_frame = pl.concat(frames, how="diagonal_relaxed")
     history = build_history(
-        all_frame, pl.concat(outcomes, how="diagonal_relaxed"), ds.parties, ds.allegations
+        all_frame,
+        pl.concat(outcomes, how="diagonal_relaxed"),
+        ds.parties,
+        ds.allegations,
+        entity_map=ds.entity_map,
     )
     feats = attach_history(add_line_features(all_frame, spec, snap), history)
     spec = replace(spec, absent=absent_columns(feats))

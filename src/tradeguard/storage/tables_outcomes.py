@@ -4,6 +4,9 @@ the lines it selected (``rule_hits``).
 
 Findings themselves live in ``tables_foundation.findings``; these tables record what the
 administration did with them.  Money is ``Numeric(14, 2)`` like the foundation tables.
+Migrations: ``0003_outcomes`` created them; ``0005_enforcement`` added the violation each
+seizure and case enforces, the interest of a prior disclosure, how a referral was resolved,
+and the adjustment a liquidation made beyond the findings.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from tradeguard.storage.base import metadata
@@ -44,6 +48,7 @@ seizures = Table(
     Column("port_code", String(4), nullable=False),
     Column("recorded_by", String(100), nullable=False),
     Column("recorded_at", DateTime, nullable=False),
+    Column("violation", String(30), comment="the violation the seizure enforces (its basis)"),
     CheckConstraint("value_usd >= 0", name="value_nonnegative"),
 )
 Index("ix_seizures_entry_number", seizures.c.entry_number)
@@ -77,6 +82,8 @@ penalty_cases = Table(
     Column("opened_at", DateTime, nullable=False),
     Column("opened_by", String(100), nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("violation", String(30), comment="the violation the case enforces"),
+    Column("interest_usd", MONEY, comment="interest on the lost duties (prior disclosure)"),
     CheckConstraint("status IN ('open', 'mitigated', 'paid', 'closed')", name="status"),
     CheckConstraint("kind IN ('penalty_1592', 'liquidated_damages')", name="kind"),
 )
@@ -112,9 +119,19 @@ referrals = Table(
     Column("referred_by", String(100), nullable=False),
     Column("at", DateTime, nullable=False),
     Column("status", String(10), nullable=False, comment="open|taken|declined"),
+    Column("resolved_by", String(100)),
+    Column("resolved_at", DateTime),
+    Column("resolution", Text, comment="what the receiving office did, or why it declined"),
+    Column(
+        "case_id",
+        Integer,
+        ForeignKey("penalty_cases.id", ondelete="SET NULL"),
+        comment="the penalty case opened on the referral",
+    ),
     CheckConstraint("kind IN ('audit', 'penalty')", name="kind"),
 )
 Index("ix_referrals_entry_number", referrals.c.entry_number)
+Index("ix_referrals_kind_status", referrals.c.kind, referrals.c.status)
 
 liquidations = Table(
     "liquidations",
@@ -131,6 +148,15 @@ liquidations = Table(
     Column("liquidated_at", DateTime, nullable=False),
     Column("protest_deadline", Date, nullable=False),
     Column("liquidated_by", String(100), nullable=False),
+    Column(
+        "adjustment_usd",
+        MONEY,
+        nullable=False,
+        server_default=text("0"),
+        comment="duties changed at liquidation beyond the findings (+ increase, - refund)",
+    ),
+    Column("violation", String(30), comment="what an increase at liquidation corrected"),
+    Column("note", Text),
 )
 
 # Which rules selected which line when the entry was scored: the durable link between selection

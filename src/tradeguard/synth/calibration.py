@@ -316,7 +316,22 @@ FORCED_LABOR_CHAPTERS = (52, 61, 62, 85, 20)
 # Importer behaviour: share of entities with each kind, and their propensity multipliers.
 VIOLATOR_SHARE = 0.05  # entities with a persistent scheme
 NAME_CHANGER_SHARE_OF_VIOLATORS = 0.15
-PORT_SHOPPER_SHARE_OF_VIOLATORS = 0.12
+PORT_SHOPPER_SHARE_OF_VIOLATORS = 0.2
+# Violators among the busier importers (the tier below the top) shop ports more often: a firm
+# that files every week has held goods to re-present; this also keeps port shoppers visible in
+# short windows of small samples.
+ACTIVE_PORT_SHOPPER_SHARE = 1.0
+PORT_SHOPPER_ACTIVITY = 3.0  # entry weight multiplier of port shoppers
+PORT_SHOPPER_RISK = 3.0  # risk multiplier of port shoppers over other violators
+BUSY_IMPORTER_SHARE = 0.1  # the busier importers: the top tenth by activity, below the top tier
+SHOPPER_NAME_CHANGER_SHARE = 0.35  # port shoppers that also re-register under a new IOR
+TWICE_RENAMED_SHARE = 0.3  # name changers that re-register a second time
+IN_WINDOW_SWITCH_SHARE = 0.4  # name changers that switch inside the window, not before it
+# Manufacturers re-registering under a new MID (new name variant and address) during a
+# window: more of them in the countries goods under orders are transshipped through.
+MFR_REREGISTER_SHARE = 0.02
+MFR_REREGISTER_SHARE_TRANSSHIP = 0.08
+MFR_TRANSSHIP_COUNTRIES = ("VN", "MY", "TH", "KH", "ID")
 NEW_IMPORTER_SHARE = 0.04  # first seen within 90 days of the start
 NEW_IMPORTER_RISK = 3.0
 TRUSTED_RISK = 0.12

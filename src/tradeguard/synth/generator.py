@@ -6,7 +6,8 @@
 Steps: population (importers, filers, manufacturers) -> honest entries and lines -> planted
 violations (declared vs true facts) -> duties of both through the revenue engine (the loss
 is what the true facts owe minus what the filing declared) -> legacy selection and findings
--> port shoppers re-presenting held goods at another port -> entry numbers, parties and the
+-> port shoppers re-presenting held goods at another port (and a third, if held again)
+-> entry numbers, parties and the
 ground truth.  One ``numpy.random.Generator`` drives everything, so a seed gives the same
 bytes every time.
 """
@@ -14,7 +15,7 @@ bytes every time.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -68,13 +69,17 @@ def generate(
     lines = _revenue(lines, entries, ref)
 
     outcomes = select_and_inspect(rng, entries, lines)
-    entries, lines, reposted = _port_shopping(rng, entries, lines, outcomes, pop, ref, days)
-    if reposted.len():
-        extra = select_and_inspect(rng, entries.filter(pl.col("entry").is_in(reposted)),
+    found = outcomes
+    for _ in range(2):  # a re-presentation held again is tried at a third port
+        entries, lines, reposted = _port_shopping(rng, entries, lines, found, pop, ref, days)
+        if not reposted.len():
+            break
+        found = select_and_inspect(rng, entries.filter(pl.col("entry").is_in(reposted)),
                                    lines.filter(pl.col("entry").is_in(reposted)))  # fmt: skip
-        outcomes = pl.concat([outcomes, extra])
+        outcomes = pl.concat([outcomes, found])
 
-    lines = assign_manufacturers(lines, pop)
+    pop = _switch_after_penalty(pop, entries, outcomes, days)
+    lines = assign_manufacturers(lines, entries, pop, start)
     entries = finalize_entries(rng, entries, lines, pop, start, scale)
     # Files read in filing order: entries by time, lines and findings by their entry.
     entries = entries.sort("filed_at", "entry_number")
@@ -177,23 +182,19 @@ def _entry_facts(
     """Entry type (03 when a line declares an AD/CVD case), and what the legacy view sees."""
     has_case = lines.group_by("entry").agg(case=pl.col("adcvd_cases").is_not_null().any())
     first = lines.filter(pl.col("line_number") == 1).select("entry", origin_declared="origin")
-    ent = pop.entities.select("entity", "first_seen", "trusted_status", "switch", "kind")
+    ent = pop.entities.select("entity", "trusted_status")
     out = (
         entries.join(has_case, on="entry", how="left", maintain_order="left")
         .join(first, on="entry", how="left", maintain_order="left")
         .join(ent, on="entity", how="left", maintain_order="left")
     )
     filed_ord = start.toordinal() + out["day"].to_numpy()
-    seen = np.where(
-        (out["kind"] == "name_changer").to_numpy() & (filed_ord >= out["switch"].to_numpy()),
-        out["switch"].to_numpy(),
-        out["first_seen"].to_numpy(),
-    )
+    _, seen = pop.current_record(out["entity"].to_numpy(), filed_ord)
     return out.with_columns(
         entry_type=pl.when(pl.col("case")).then(pl.lit("03")).otherwise(pl.col("klass")),
         new_importer=pl.Series(filed_ord - seen < 180),
         trusted=pl.col("trusted_status") != "none",
-    ).drop("case", "first_seen", "trusted_status", "switch", "kind")
+    ).drop("case", "trusted_status")
 
 
 def _revenue(lines: pl.DataFrame, entries: pl.DataFrame, ref: Reference) -> pl.DataFrame:
@@ -248,15 +249,21 @@ def _port_shopping(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
     """Port shoppers re-present goods held at one port as a new entry at another port.
 
-    Held means an exam or review found a violation.  The new entry has the same lines (and
-    truth), another port serving the same mode, often another broker, one to four days later;
-    re-presentations past the window's end are not generated.
+    Held means an exam or document review found a violation; the shopper learns it when the
+    finding is made (``known_at``) and re-presents the goods one to four days later: the new
+    entry has the same lines (and truth), another port serving the same mode, often another
+    broker.  Re-presentations past the window's end are not generated.
     """
-    held = outcomes.filter(pl.col("discrepancy")).select("entry").unique()
-    shoppers = pop.entities.filter(pl.col("kind") == "port_shopper").select("entity")
+    found = outcomes.filter(
+        pl.col("discrepancy") & pl.col("kind").is_in(["exam", "document_review"])
+    )
+    held = found.group_by("entry").agg(held_at=pl.col("known_at").min())
+    shoppers = pop.entities.filter(pl.col("shopper")).select("entity")
     cand = entries.join(held, on="entry").join(shoppers, on="entity").sort("entry")
     delay = rng.integers(1, 5, cand.height)
-    cand = cand.with_columns(new_day=pl.col("day") + delay).filter(pl.col("new_day") < days)
+    start = dt.date.fromordinal(pop.start_ord)
+    held_day = (pl.col("held_at").dt.date() - pl.lit(start)).dt.total_days()
+    cand = cand.with_columns(new_day=held_day + pl.Series(delay)).filter(pl.col("new_day") < days)
     if cand.is_empty():
         return entries, lines, pl.Series("entry", [], dtype=pl.UInt32)
     k = cand.height
@@ -291,6 +298,48 @@ def _port_shopping(
     entries = pl.concat([entries, reposts.select(entries.columns)], how="vertical_relaxed")
     lines = pl.concat([lines, new_lines.select(lines.columns)], how="vertical_relaxed")
     return entries, lines, reposts["entry"]
+
+
+def _switch_after_penalty(
+    pop: Population, entries: pl.DataFrame, outcomes: pl.DataFrame, days: int
+) -> Population:
+    """Name changers re-registering during the window do so after a penalty: the day after
+    the first finding on their goods became known, when that leaves them days to file under
+    the new IOR (a second re-registration, if any, moves to after the first)."""
+    ent = pop.entities
+    last_day = pop.start_ord + days - 1
+    found = (
+        outcomes.filter(pl.col("violation").is_not_null())
+        .join(entries.select("entry", "entity"), on="entry")
+        .group_by("entity")
+        .agg(known=pl.col("known_at").min().dt.date())
+    )
+    if found.is_empty():
+        return pop
+    known = np.zeros(ent.height, dtype=np.int64)
+    known[found["entity"].to_numpy()] = np.array(
+        [d.toordinal() for d in found["known"].to_list()], dtype=np.int64
+    )
+    switch, first = ent["switch"].to_numpy(), ent["first_seen"].to_numpy()
+    after = known + 1
+    move = (
+        ent["changer"].to_numpy()
+        & (switch >= pop.start_ord)
+        & (known > 0)
+        & (after < last_day)
+        & (after >= first + 30)
+    )
+    switch = np.where(move, after, switch)
+    switch2 = ent["switch2"].to_numpy()
+    twice = ent["new_id2"].to_numpy() >= 0
+    switch2 = np.where(twice, np.maximum(switch2, switch + 1), 0)
+    keep2 = twice & (switch2 <= last_day)
+    entities = ent.with_columns(
+        switch=pl.Series(switch),
+        switch2=pl.Series(np.where(keep2, switch2, 0)),
+        new_id2=pl.Series(np.where(keep2, ent["new_id2"].to_numpy(), -1)),
+    )
+    return replace(pop, entities=entities)
 
 
 def summarize(

@@ -4,8 +4,8 @@ Every attribute is a hash of (seed salt, id, field) rather than a draw from the 
 stream, so a window computes names only for the few thousand parties it uses, out of a
 universe of 810,000 importers, and still gets the same name for the same id every time.
 Names are drawn from small word lists; what matters downstream is that they look like trade
-names, that honest companies sometimes share words, and that a re-registered violator's new
-name is a *variant* of the old one (entity resolution must work for it).
+names and that honest companies sometimes share words; a re-registered firm's new name is
+a variant of the old one (``synth.renames``).
 
 Manufacturer IDs follow CBP's construction: ISO country code (Canadian province code for
 Canada), first three letters of the first two words of the name, up to four digits of the
@@ -23,13 +23,37 @@ _FIRST = (
     "United", "National", "American", "Continental", "Coastal", "Mountain", "River", "Lake",
     "Bay", "Sun", "Star", "Blue", "Green", "Red", "Apex", "Vertex", "Omni", "Alpha", "Delta",
     "Keystone", "Heritage", "Frontier", "Evergreen", "Cardinal", "Falcon", "Titan", "Crown",
-    "Royal", "Metro", "Urban",
+    "Royal", "Metro", "Urban", "Anchor", "Arrow", "Aspen", "Atlas", "Aurora", "Beacon",
+    "Birch", "Bright", "Canyon", "Capital", "Cascade", "Cedar", "Charter", "Citadel", "Clear",
+    "Cobalt", "Compass", "Copper", "Cornerstone", "Crest", "Crystal", "Cypress", "Diamond",
+    "Dominion", "Eastgate", "Echo", "Elite", "Emerald", "Empire", "Everest", "Excel", "Fairway",
+    "Fidelity", "First", "Fortune", "Gateway", "Granite", "Great", "Guardian", "Highland",
+    "Horizon", "Hudson", "Imperial", "Independence", "Iron", "Jade", "Jasper", "Juniper",
+    "Kingston", "Landmark", "Legacy", "Lincoln", "Lion", "Magnolia", "Majestic", "Maple",
+    "Mariner", "Meridian", "Midwest", "Mission", "Monarch", "Noble", "Nova", "Oak", "Ocean",
+    "Olympic", "Orchid", "Palm", "Paramount", "Patriot", "Peak", "Pinnacle", "Platinum",
+    "Polaris", "Quantum", "Rainbow", "Redwood", "Regal", "Reliance", "Ridge", "Rocky",
+    "Sapphire", "Sequoia", "Sierra", "Signature", "Skyline", "Sterling", "Stone", "Sunrise",
+    "Superior", "Tandem", "Trinity", "Triumph", "Unity", "Valley", "Vanguard", "Victory",
+    "Vista", "Westwood", "Willow", "Zenith",
+)  # fmt: skip
+# a descriptor some names carry between the two words ("Pacific Rim Trading")
+_MIDDLE = (
+    "Rim", "Star", "Bridge", "Point", "Bay", "Coast", "Crest", "Gate", "Line", "Link", "Way",
+    "Field", "Wood", "Stone", "Port", "Sky", "Sun", "Wave", "Trade", "World", "Ocean", "Cross",
+    "Brook", "Dale", "Hill", "Lake", "Mark", "Rock", "Land", "View", "Tech", "Source", "Pro",
+    "Max", "One", "Direct", "Select", "Quest", "Path", "Vale",
 )  # fmt: skip
 _SECOND = (
     "Trading", "Imports", "Supply", "Distribution", "Logistics", "Brands", "Goods", "Industries",
     "Products", "Sourcing", "Wholesale", "Merchandise", "Commerce", "Partners", "Ventures",
     "Retail", "Home", "Apparel", "Electronics", "Foods", "Auto", "Parts", "Hardware",
     "Outfitters", "Designs", "Textiles", "Tools", "Furniture", "Toys", "Lighting", "Energy",
+    "Accessories", "Appliances", "Beverages", "Chemicals", "Components", "Cosmetics", "Crafts",
+    "Equipment", "Fabrics", "Fashions", "Footwear", "Garden", "Gifts", "Housewares", "Instruments",
+    "Interiors", "Kitchen", "Leather", "Machinery", "Marine", "Materials", "Medical", "Metals",
+    "Motors", "Optics", "Packaging", "Paper", "Pet", "Plastics", "Resources", "Seafood", "Sports",
+    "Steel", "Systems", "Technologies", "Tire", "Traders", "Travel", "Wines", "Works",
 )  # fmt: skip
 _SUFFIX = ("LLC", "Inc", "Corp", "Co", "Ltd", "Group", "LLC", "Inc", "USA Inc", "International")
 _STREETS = (
@@ -37,6 +61,7 @@ _STREETS = (
     "Elm", "Washington", "Lake", "Hill", "Ridge", "Airport", "Distribution", "Trade", "Gateway",
     "Enterprise", "Center", "Union", "Mill", "Spring", "River",
 )  # fmt: skip
+STREETS = _STREETS
 _STREET_KIND = ("St", "Ave", "Blvd", "Rd", "Dr", "Way", "Pkwy")
 # (city, state, ZIP prefix): where U.S. importers of record sit.
 _US_CITIES = (
@@ -76,12 +101,26 @@ _MFR_FIRST = (
     "Hai", "Bao", "Rui", "Tai", "Sino", "Great", "Golden", "Asia", "Orient", "Delta", "Sun",
     "Star", "Royal", "Prime", "Nova", "Vina", "Saigon", "Lotus", "Siam", "Kuala", "Bharat",
     "Indo", "Global", "Pacific", "Metro", "Nord", "Alpen", "Fuji", "Hanil", "Dae", "Formosa",
+    "An", "Bai", "Chang", "Chen", "Cheng", "De", "Dong", "Feng", "Gao", "Guang", "Heng", "Hui",
+    "Jia", "Jian", "Kai", "Li", "Lian", "Ming", "Nan", "Ping", "Qi", "Qiang", "Rong", "Shun",
+    "Sheng", "Tong", "Wan", "Wei", "Xiang", "Xing", "Yi", "Yuan", "Yue", "Zhong", "Zhen", "Hoa",
+    "Minh", "Phu", "Thanh", "Viet", "Saha", "Thai", "Chai", "Maju", "Jaya", "Surya", "Shree",
+    "Ganesh", "Tata", "Anand", "Kumar", "Mega", "Ever", "Tri", "Well", "Win", "Lucky", "Joy",
+)  # fmt: skip
+# a second syllable many makers' names carry ("Sheng Hua Metal Co Ltd")
+_MFR_MIDDLE = (
+    "Hua", "Xin", "Tai", "Feng", "Long", "Da", "Fu", "Sheng", "Yuan", "Tian", "Hong", "Mei",
+    "Kang", "Rui", "Bao", "Hai", "Jin", "Ming", "Heng", "Xing", "Yang", "Li", "Cheng", "Tong",
+    "Wei", "Ding", "Sen", "Bang", "Run", "Hui",
 )  # fmt: skip
 _MFR_SECOND = (
     "Metal", "Plastic", "Textile", "Garment", "Electronic", "Electric", "Furniture", "Toys",
     "Industrial", "Precision", "Machinery", "Apparel", "Footwear", "Trading", "Manufacturing",
     "Rubber", "Chemical", "Auto", "Light", "Home", "Steel", "Aluminum", "Wood", "Solar",
     "Ceramic", "Glass", "Paper", "Foods", "Leather", "Knitting",
+    "Hardware", "Tools", "Lighting", "Packaging", "Printing", "Optical", "Battery", "Cable",
+    "Motor", "Pump", "Valve", "Bearing", "Fastener", "Mould", "Die Casting", "Forging",
+    "Sporting Goods", "Bags", "Umbrella", "Crafts", "Shoes", "Silk", "Bamboo", "Stone",
 )  # fmt: skip
 _MFR_SUFFIX = ("Co Ltd", "Ltd", "Manufacturing Co", "Industrial Co Ltd", "Corp", "GmbH", "SA de CV")
 _CA_PROVINCE = {
@@ -92,6 +131,7 @@ _CA_PROVINCE = {
     "Vancouver": "XC",
     "Calgary": "XA",
 }
+CA_PROVINCE = _CA_PROVINCE
 
 
 def hashed(keys: np.ndarray, salt: int, field: int) -> np.ndarray:
@@ -137,10 +177,16 @@ def ior_numbers(ids: np.ndarray) -> pl.Series:
 
 
 def company_names(keys: np.ndarray, salt: int) -> pl.Series:
-    """Trade names of U.S. importers ("Pacific Harbor Trading LLC")."""
+    """Trade names of U.S. importers ("Pacific Trading LLC", "Pacific Rim Trading LLC")."""
+    middle = pl.select(
+        pl.when(pl.lit(pl.Series(unit(keys, salt, 17) < 0.4)))
+        .then(pl.lit(_pick(_MIDDLE, keys, salt, 18)) + " ")
+        .otherwise(pl.lit(""))
+    ).to_series()
     return (
         _pick(_FIRST, keys, salt, 1)
         + " "
+        + middle
         + _pick(_SECOND, keys, salt, 2)
         + " "
         + _pick(_SUFFIX, keys, salt, 3)
@@ -164,34 +210,6 @@ def us_addresses(keys: np.ndarray, salt: int) -> pl.DataFrame:
     )
 
 
-def name_variants(names: pl.Series, keys: np.ndarray, salt: int) -> pl.Series:
-    """A re-registered company's new name: same words, varied spelling or form.
-
-    Variants: another legal suffix, a misspelling (c -> k), "New" in front, the first word
-    abbreviated, or all capitals with another suffix.  Never identical to the input.
-    """
-    kind = pl.Series(_index(keys, salt, 9, 5))
-    base = names.str.replace(r" (LLC|Inc|Corp|Co|Ltd|Group|USA Inc|International)$", "")
-    frame = pl.DataFrame({"n": names, "b": base, "k": kind})
-    return frame.select(
-        pl.when(pl.col("k") == 0)
-        .then(pl.col("b") + pl.lit(" Enterprises Inc"))
-        .when(pl.col("k") == 1)
-        .then(pl.col("n").str.replace("c", "k").str.replace("C", "K") + pl.lit(" Co"))
-        .when(pl.col("k") == 2)
-        .then(pl.lit("New ") + pl.col("b") + pl.lit(" LLC"))
-        .when(pl.col("k") == 3)
-        .then(
-            pl.col("b").str.slice(0, 4)
-            + pl.lit(". ")
-            + pl.col("b").str.split(" ").list.last()
-            + pl.lit(" Corp")
-        )
-        .otherwise(pl.col("b").str.to_uppercase() + pl.lit(" CO"))
-        .str.strip_chars()
-    ).to_series()
-
-
 def manufacturer_frame(
     keys: np.ndarray,
     countries: np.ndarray,
@@ -202,6 +220,12 @@ def manufacturer_frame(
 ) -> pl.DataFrame:
     """Name, address, city, country and MID of the manufacturers numbered ``keys``."""
     first = _pick(_MFR_FIRST, keys, salt, 11)
+    syllable = _pick(_MFR_MIDDLE, keys, salt, 19)
+    first = pl.select(
+        pl.when(pl.lit(pl.Series(unit(keys, salt, 18) < 0.45)))
+        .then(pl.lit(first) + " " + pl.lit(syllable))
+        .otherwise(pl.lit(first))
+    ).to_series()
     second = _pick(_MFR_SECOND, keys, salt, 12)
     suffix = _pick(_MFR_SUFFIX, keys, salt, 13)
     num = _index(keys, salt, 14, 2_999) + 1
@@ -224,10 +248,10 @@ def manufacturer_frame(
             + " Road",
             "city": pl.Series(city.astype(str)),
             "num": num,
-            "w1": first,
-            "w2": second,
         }
     )
+    words = frame["name"].str.split(" ")
+    frame = frame.with_columns(w1=words.list.get(0), w2=words.list.get(1))
     prefix = pl.col("country")
     province = pl.col("city").replace_strict(_CA_PROVINCE, default="XO")
     mid = pl.concat_str(

@@ -2,8 +2,11 @@
 
 An *entity* is a real-world importer; a *party* is a record in the system (an IOR number with a
 name and address).  Most entities have one party.  Name changers, violators who re-register
-after a penalty, have two: the old IOR until their switch date, a new one (new number, varied
-name, another address, first seen at the switch) after it.  ``party_truth`` records the link.
+after a penalty, have two or three: the old IOR until their switch date, a new one (new number,
+varied name, another address, first seen at the switch) after it, and for some a third after a
+second switch.  Some port shoppers change names too.  Manufacturers re-register as well: a
+share of them ships under a new MID (varied name, new street, sometimes another city) from a
+switch date inside the window (``synth.renames``).  ``party_truth`` records every link.
 
 Sizes are heavy-tailed and come in two tiers (see ``calibration``): the top ~0.4% of
 importers share about half of the entries, the long tail the rest, with weights taken from
@@ -22,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from tradeguard.synth import calibration as cal
-from tradeguard.synth import names
+from tradeguard.synth import names, renames
 
 VIOLATION_TYPES = tuple(cal.VIOLATION_MIX)
 
@@ -40,6 +43,8 @@ class Population:
     mfr_offset: dict[str, int]  # first manufacturer index of each country's pool
     mfr_count: dict[str, int]
     salt: int
+    start_ord: int = 0  # first day of the window (ordinal)
+    days: int = 1
 
     def xinjiang(self, mfr: np.ndarray) -> np.ndarray:
         """Whether each manufacturer sits in Xinjiang (1.5% of the Chinese pool)."""
@@ -54,7 +59,10 @@ class Population:
         return out
 
     def manufacturers(self, mfr: np.ndarray) -> pl.DataFrame:
-        """Country, name, address, city, MID and Xinjiang flag of manufacturers ``mfr``."""
+        """Country, name, address, city, MID and Xinjiang flag of manufacturers ``mfr``, their
+        registration day (``registered``, ordinal) and, for those re-registering in the
+        window, the day they switch (``switch``, ordinal; 0 = never) and the new record
+        (``new_name``, ``new_address``, ``new_city``, ``new_mid``)."""
         keys = list(self.mfr_offset)
         starts = np.array([self.mfr_offset[k] for k in keys])
         country = np.array(keys)[np.searchsorted(starts, mfr, side="right") - 1]
@@ -62,28 +70,73 @@ class Population:
         frame = names.manufacturer_frame(
             mfr, country, xj, self.salt, cal.CITIES, cal.XINJIANG_CITIES
         )
-        return frame.with_columns(mfr=pl.Series(mfr), xinjiang=pl.Series(xj))
+        share = np.where(
+            np.isin(country, cal.MFR_TRANSSHIP_COUNTRIES),
+            cal.MFR_REREGISTER_SHARE_TRANSSHIP,
+            cal.MFR_REREGISTER_SHARE,
+        )
+        moved = names.unit(mfr, self.salt, 44) < share
+        switch = self.start_ord + (names.unit(mfr, self.salt, 45) * self.days).astype(np.int64)
+        registered = (
+            self.start_ord - 365 - (names.unit(mfr, self.salt, 46) * 15 * 365).astype(np.int64)
+        )
+        new = renames.manufacturer_variants(
+            frame, mfr, self.salt, cal.CITIES, names.STREETS, names.CA_PROVINCE
+        )
+        out = frame.with_columns(
+            mfr=pl.Series(mfr),
+            xinjiang=pl.Series(xj),
+            registered=pl.Series(registered),
+            switch=pl.Series(np.where(moved, switch, 0)),
+        )
+        return out.with_columns(
+            pl.when(pl.col("switch") > 0).then(new[c]).alias(f"new_{c}")
+            for c in ("name", "address", "city", "mid")
+        )
+
+    def current_record(
+        self, entity: np.ndarray, day_ord: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per filing: the id whose IOR number entity ``entity`` files under on day ``day_ord``
+        (its own, or a new record's after a switch) and the first day of that record."""
+        ent = self.entities
+        sw, sw2 = ent["switch"].to_numpy()[entity], ent["switch2"].to_numpy()[entity]
+        n1, n2 = ent["new_id"].to_numpy()[entity], ent["new_id2"].to_numpy()[entity]
+        after1 = (n1 >= 0) & (day_ord >= sw)
+        after2 = (n2 >= 0) & (day_ord >= sw2)
+        record = np.where(after2, n2, np.where(after1, n1, entity))
+        seen = np.where(after2, sw2, np.where(after1, sw, ent["first_seen"].to_numpy()[entity]))
+        return record, seen
 
     def importers(self, entity: np.ndarray) -> pl.DataFrame:
-        """IOR, name and address of entities, plus the new record of name changers."""
+        """IOR, name and address of entities, plus the new records of name changers
+        (``new_*`` after the first switch, ``new2_*`` after the second)."""
         rows = self.entities[entity]
-        new_id = rows["new_id"].to_numpy()
         name = names.company_names(entity, self.salt)
-        changed = new_id >= 0
-        new_name = names.name_variants(name, entity, self.salt)
-        new_addr = names.us_addresses(np.where(changed, new_id, entity), self.salt)
-        return (
-            rows.with_columns(ior=names.ior_numbers(entity), name=name)
-            .hstack(names.us_addresses(entity, self.salt))
-            .with_columns(
-                new_ior=pl.when(pl.Series(changed)).then(names.ior_numbers(np.maximum(new_id, 0))),
-                new_name=pl.when(pl.Series(changed)).then(new_name),
-                new_address=new_addr["address"],
-                new_city=new_addr["city"],
-                new_state=new_addr["state"],
-                new_postal_code=new_addr["postal_code"],
-            )
+        out = rows.with_columns(ior=names.ior_numbers(entity), name=name).hstack(
+            names.us_addresses(entity, self.salt)
         )
+        first = renames.importer_name_variants(name, entity, self.salt)
+        second = renames.importer_name_variants(first, entity, self.salt, field=19)
+        # a second renaming never goes back to the original name
+        second = pl.select(
+            pl.when(second == name).then(second + " Group").otherwise(second)
+        ).to_series()
+        for prefix, id_col, new_name in (("new", "new_id", first), ("new2", "new_id2", second)):
+            new_id = rows[id_col].to_numpy()
+            changed = pl.Series(new_id >= 0)
+            addr = names.us_addresses(np.where(new_id >= 0, new_id, entity), self.salt)
+            out = out.with_columns(
+                pl.when(changed)
+                .then(names.ior_numbers(np.maximum(new_id, 0)))
+                .alias(f"{prefix}_ior"),
+                pl.when(changed).then(new_name).alias(f"{prefix}_name"),
+                *[
+                    addr[c].alias(f"{prefix}_{c}")
+                    for c in ("address", "city", "state", "postal_code")
+                ],
+            )
+        return out
 
 
 def _pareto_weights(n: int, alpha: float) -> np.ndarray:
@@ -145,14 +198,7 @@ def build_population(
     scheme = rng.choice(len(mix), n, p=mix / mix.sum())
 
     u = rng.random(n)
-    changer = violator & ~trusted & (u < cal.NAME_CHANGER_SHARE_OF_VIOLATORS)
-    shopper = violator & ~changer & (u > 1 - cal.PORT_SHOPPER_SHARE_OF_VIOLATORS)
-    switch = np.where(changer, start_ord + rng.integers(-365, days + 1, n), 0)
-    kind = np.where(
-        changer,
-        "name_changer",
-        np.where(shopper, "port_shopper", np.where(violator, "violator", "honest")),
-    )
+    switch_draw = rng.integers(-365, days + 1, n)
 
     origins = np.array(list(cal.COUNTRIES))
     entry_share = np.array([v[1] for v in cal.COUNTRIES.values()])
@@ -161,14 +207,54 @@ def build_population(
     n_filers = max(20, round(cal.FILERS * scale))
     filer_w = _pareto_weights(n_filers, 1.3)
     filer_of = rng.choice(n_filers, n, p=filer_w / filer_w.sum())
+    salt = int(rng.integers(0, 2**31))
 
+    # Evaders.  Extra choices are hashes of the salt (not draws), so the stream that drives
+    # the trade itself is the same as without them.
     ids = np.arange(n)
+    busy = (rank < round(n * cal.BUSY_IMPORTER_SHARE)) & ~top
+    shopper = violator & (
+        (u > 1 - cal.PORT_SHOPPER_SHARE_OF_VIOLATORS)
+        | (busy & (names.unit(ids, salt, 40) < cal.ACTIVE_PORT_SHOPPER_SHARE))
+    )
+    changer = (
+        violator
+        & ~trusted
+        & (
+            (u < cal.NAME_CHANGER_SHARE_OF_VIOLATORS)
+            | (shopper & (names.unit(ids, salt, 41) < cal.SHOPPER_NAME_CHANGER_SHARE))
+        )
+    )
+    # a firm re-registers at least a month after it first appeared, within the window at the
+    # latest (a younger firm keeps its first IOR)
+    last_day = start_ord + days - 1
+    # some re-register during the window itself, after filing under the old IOR for a while:
+    # the data then hold both identities' trade (and the old one's findings)
+    early = days // 3
+    in_window = start_ord + early + (names.unit(ids, salt, 48) * (days - early)).astype(np.int64)
+    drawn = np.where(
+        names.unit(ids, salt, 49) < cal.IN_WINDOW_SWITCH_SHARE, in_window, start_ord + switch_draw
+    )
+    switch_day = np.maximum(drawn, first_seen + 30)
+    changer &= switch_day <= last_day
+    switch = np.where(changer, switch_day, 0)
+    twice = changer & (names.unit(ids, salt, 42) < cal.TWICE_RENAMED_SHARE) & (switch < last_day)
+    span = np.maximum(last_day - switch, 1)
+    switch2 = np.where(twice, switch + 1 + (names.unit(ids, salt, 43) * span).astype(np.int64), 0)
+    kind = np.where(
+        shopper,
+        "port_shopper",
+        np.where(changer, "name_changer", np.where(violator, "violator", "honest")),
+    )
+
     # Name changers' new records get ids after the universe (their new IOR numbers).
     new_id = np.where(changer, n + np.cumsum(changer) - 1, -1)
+    new_id2 = np.where(twice, n + int(changer.sum()) + np.cumsum(twice) - 1, -1)
     entities = pl.DataFrame(
         {
             "entity": ids,
-            "weight": weight,
+            # a port shopper ships often (it has held goods to re-present)
+            "weight": np.where(shopper, weight * cal.PORT_SHOPPER_ACTIVITY, weight),
             "rank": rank,
             "top": top,
             "first_seen": first_seen,
@@ -176,19 +262,23 @@ def build_population(
             "trusted_since": trusted_since,
             "trusted_verified": trusted_verified,
             "new": new,
-            "risk": risk,
+            # a port shopper's goods are mostly non-compliant: that is why it shops
+            "risk": np.where(shopper, risk * cal.PORT_SHOPPER_RISK, risk),
             "kind": kind,
             "scheme": scheme,
+            "changer": changer,
+            "shopper": shopper,
             "switch": switch,
             "new_id": new_id,
+            "switch2": switch2,
+            "new_id2": new_id2,
             "primary_origin": origins[primary],
             "filer": filer_of,
         }
     )
-    salt = int(rng.integers(0, 2**31))
     filers = _filers(rng, n_filers, filer_w, salt)
     offsets, counts = _manufacturer_pools(n)
-    return Population(entities, filers, offsets, counts, salt)
+    return Population(entities, filers, offsets, counts, salt, start_ord, days)
 
 
 def _filers(rng: np.random.Generator, n: int, weight: np.ndarray, salt: int) -> pl.DataFrame:

@@ -20,9 +20,12 @@ from tradeguard.synth.trade import entry_numbers
 _EPOCH = dt.date(2020, 1, 1).toordinal()
 
 
-def assign_manufacturers(lines: pl.DataFrame, pop: Population) -> pl.DataFrame:
+def assign_manufacturers(
+    lines: pl.DataFrame, entries: pl.DataFrame, pop: Population, start: dt.date
+) -> pl.DataFrame:
     """Manufacturer of each line: one of a few stable suppliers of the importer per country;
-    Xinjiang producers on forced-labor lines that show them."""
+    Xinjiang producers on forced-labor lines that show them.  A re-registered manufacturer's
+    lines filed from its switch day carry its new MID."""
     origin = lines["origin"].to_numpy()
     entity = lines["entity"].to_numpy()
     slot = lines["mfr_slot"].to_numpy()
@@ -41,9 +44,20 @@ def assign_manufacturers(lines: pl.DataFrame, pop: Population) -> pl.DataFrame:
         mfr[xj] = xj_pool[pick.astype(np.int64)]
     mfr = np.where(o_idx >= 0, mfr, -1)
     used = np.unique(mfr[mfr >= 0])
-    mids = pop.manufacturers(used).select("mfr", "mid")
-    out = lines.with_columns(mfr=mfr).join(mids, on="mfr", how="left", maintain_order="left")
-    return out.rename({"mid": "manufacturer_id"})
+    mids = pop.manufacturers(used).select("mfr", "mid", "switch", "new_mid")
+    day = lines.select("entry").join(
+        entries.select("entry", "day"), on="entry", how="left", maintain_order="left"
+    )["day"]
+    out = (
+        lines.with_columns(mfr=mfr, _filed=pl.lit(start.toordinal()) + day)
+        .join(mids, on="mfr", how="left", maintain_order="left")
+        .with_columns(
+            manufacturer_id=pl.when((pl.col("switch") > 0) & (pl.col("_filed") >= pl.col("switch")))
+            .then(pl.col("new_mid"))
+            .otherwise(pl.col("mid"))
+        )
+    )
+    return out.drop("mid", "switch", "new_mid", "_filed")
 
 
 def finalize_entries(
@@ -84,15 +98,16 @@ def finalize_entries(
     # Importer of record: a name changer files under its new IOR from its switch date.
     filed_ord = start.toordinal() + out["day"].to_numpy()
     e = out["entity"].to_numpy()
-    switched = (ent["kind"].to_numpy()[e] == "name_changer") & (
-        filed_ord >= ent["switch"].to_numpy()[e]
-    )
-    new_id = ent["new_id"].to_numpy()[e]
-    importer = names.ior_numbers(np.where(switched, new_id, e)).to_numpy()
+    record, _ = pop.current_record(e, filed_ord)
+    importer = names.ior_numbers(record).to_numpy()
     other = rng.integers(0, n_ent, out.height)
     own = rng.random(out.height) < 0.9
     consignee_entity = np.where(own, e, other)
-    consignee = np.where(own, importer, names.ior_numbers(other).to_numpy())
+    # another firm is named by its current IOR, now and then by an old one it has shed
+    other_now, _ = pop.current_record(other, filed_ord)
+    stale = names.unit(np.arange(out.height), pop.salt, 47) < 0.2
+    other_ior = names.ior_numbers(np.where(stale, other, other_now)).to_numpy()
+    consignee = np.where(own, importer, other_ior)
 
     # Foreign port of lading from the first line's export country (a Chinese port sometimes
     # on transshipped goods: the inconsistency a careful reviewer notices).
@@ -127,8 +142,9 @@ def build_parties(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Parties referenced by the generated entries and lines, and their real-world entities.
 
-    Importers appear with every record of their entity (a name changer's old and new IOR,
-    even when only one of them filed in the window), so entity resolution has both ends.
+    Importers appear with every record of their entity (a name changer's old and new IORs,
+    even when only one of them filed in the window), and re-registered manufacturers with both
+    MIDs, so entity resolution has every end.
     """
     used = np.unique(
         np.concatenate([entries["entity"].to_numpy(), entries["consignee_entity"].to_numpy()])
@@ -147,14 +163,26 @@ def build_parties(
         trusted_verified=pl.when(pl.col("trusted_status") != "none").then(days("trusted_verified")),
         entity_id=pl.format("E{}", pl.col("entity").cast(pl.String).str.zfill(7)), kind="kind",
     )  # fmt: skip
-    changers = sel.filter(pl.col("kind") == "name_changer")
-    new = changers.select(
-        party_id="new_ior", role=pl.lit("importer"), name="new_name", address="new_address",
-        city="new_city", state="new_state", postal_code="new_postal_code", country=pl.lit("US"),
-        first_seen=days("switch"), trusted_status=pl.lit("none"),
-        trusted_since=pl.lit(None, pl.Date), trusted_verified=pl.lit(None, pl.Date),
-        entity_id=pl.format("E{}", pl.col("entity").cast(pl.String).str.zfill(7)), kind="kind",
-    )  # fmt: skip
+    renamed = []
+    for prefix, switch in (("new", "switch"), ("new2", "switch2")):
+        renamed.append(
+            sel.filter(pl.col(f"{prefix}_ior").is_not_null()).select(
+                party_id=f"{prefix}_ior",
+                role=pl.lit("importer"),
+                name=f"{prefix}_name",
+                address=f"{prefix}_address",
+                city=f"{prefix}_city",
+                state=f"{prefix}_state",
+                postal_code=f"{prefix}_postal_code",
+                country=pl.lit("US"),
+                first_seen=days(switch),
+                trusted_status=pl.lit("none"),
+                trusted_since=pl.lit(None, pl.Date),
+                trusted_verified=pl.lit(None, pl.Date),
+                entity_id=pl.format("E{}", pl.col("entity").cast(pl.String).str.zfill(7)),
+                kind="kind",
+            )  # fmt: skip
+        )
     fil = pop.filers.filter(pl.col("filer").is_in(entries["filer"].unique().to_list()))
     filers = fil.select(
         party_id="filer_code", role=pl.lit("filer"), name="name", address="address",
@@ -164,16 +192,26 @@ def build_parties(
         entity_id=pl.format("F{}", "filer_code"), kind=pl.lit("filer"),
     )  # fmt: skip
     used_mfr = lines["mfr"].unique().to_numpy()
-    mf = pop.manufacturers(np.sort(used_mfr[used_mfr >= 0]))
-    mfrs = mf.unique("mid", keep="first", maintain_order=True).select(
-        party_id="mid", role=pl.lit("manufacturer"), name="name", address="address",
-        city="city", state=pl.lit(None, pl.String), postal_code=pl.lit(None, pl.String),
-        country="country", first_seen=pl.lit(None, pl.Date), trusted_status=pl.lit("none"),
-        trusted_since=pl.lit(None, pl.Date), trusted_verified=pl.lit(None, pl.Date),
+    mf = pop.manufacturers(np.sort(used_mfr[used_mfr >= 0])).with_columns(
         entity_id=pl.format("M{}", pl.col("mfr").cast(pl.String).str.zfill(7)),
         kind=pl.when(pl.col("xinjiang")).then(pl.lit("xinjiang_linked")).otherwise(pl.lit("manufacturer")),
     )  # fmt: skip
-    allp = pl.concat([old, new, filers, mfrs], how="vertical_relaxed")
+    # a re-registered manufacturer appears with both MIDs, as importers with every IOR
+    moved = mf.filter(pl.col("switch") > 0).select(
+        "entity_id", "kind", "country", name="new_name", address="new_address",
+        city="new_city", mid="new_mid", registered="switch",
+    )  # fmt: skip
+    mfr_records = pl.concat([mf.select(moved.columns), moved], how="vertical_relaxed").unique(
+        "mid", keep="first", maintain_order=True
+    )
+    mfrs = mfr_records.select(
+        party_id="mid", role=pl.lit("manufacturer"), name="name", address="address",
+        city="city", state=pl.lit(None, pl.String), postal_code=pl.lit(None, pl.String),
+        country="country", first_seen=days("registered"), trusted_status=pl.lit("none"),
+        trusted_since=pl.lit(None, pl.Date), trusted_verified=pl.lit(None, pl.Date),
+        entity_id="entity_id", kind="kind",
+    )  # fmt: skip
+    allp = pl.concat([old, *renamed, filers, mfrs], how="vertical_relaxed")
     parties = allp.drop("entity_id", "kind")
     truth = allp.select("party_id", "entity_id", "kind")
     return parties, truth

@@ -6,7 +6,8 @@ like honest importers on the face of their filings.  A violating entry uses its 
 habitual scheme most of the time; the scheme decides which of its lines are touched and how:
 
 ============================  ==================================================================
-undervaluation                declared value 35-80% of the true value (quantity unchanged)
+undervaluation                declared value 35-80% of the true value (quantity unchanged), on
+                              every line of the entry (one false invoice)
 misclassification             declared a cheaper 10-digit line of the same heading
 false_origin                  Chinese goods under AD/CVD or Chapter 99 lists declared from a
                               transshipment country (VN before the drift date, MY/TH/KH after);
@@ -90,7 +91,9 @@ def plant(
     chosen_line = (rng.random(entries.height) * n_lines).astype(np.int64) + 1
     line_no = lines["line_number"].to_numpy()
     kind = entry_kind[entry]
-    hit = (kind >= 0) & ((line_no == chosen_line[entry]) | (rng.random(n) < 0.2))
+    # an undervalued invoice undervalues the whole shipment; other schemes touch some lines
+    whole = kind == VIOLATION_TYPES.index("undervaluation")
+    hit = (kind >= 0) & ((line_no == chosen_line[entry]) | (rng.random(n) < 0.2) | whole)
     vtype = np.where(hit, np.array(VIOLATION_TYPES + ("",))[np.where(hit, kind, -1)], "")
 
     product = lines["product"].to_numpy().copy()

@@ -51,7 +51,16 @@ def plotly_js_path() -> Path:
 
 def mount_portal(app: FastAPI, settings: Settings) -> None:
     """Add the portal's pages, static files and error pages to ``app``."""
-    from tradeguard.web import pages_accounts, pages_auth, pages_filer, pages_rules, pages_work
+    from tradeguard.web import (
+        pages_accounts,
+        pages_auth,
+        pages_cases,
+        pages_enforcement,
+        pages_filer,
+        pages_models,
+        pages_rules,
+        pages_work,
+    )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -65,6 +74,12 @@ def mount_portal(app: FastAPI, settings: Settings) -> None:
 
     for module in (pages_auth, pages_work, pages_accounts, pages_rules, pages_filer):
         app.include_router(module.router)
+    for module in (pages_enforcement, pages_cases):
+        app.include_router(module.router)
+    app.include_router(pages_models.router)
+    from tradeguard.web import pages_leads
+
+    app.include_router(pages_leads.router)
     from tradeguard.web import pages_reports
 
     app.include_router(pages_reports.router)

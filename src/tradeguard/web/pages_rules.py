@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tradeguard.api import audit
 from tradeguard.api.deps import Page, Principal
 from tradeguard.api.routes import rules as rule_routes
 from tradeguard.domain.codes import PTI, Role
@@ -34,14 +35,15 @@ def _bundle_rules(request: Request) -> dict[str, dict[str, Any]]:
 
 
 def statistics(request: Request) -> dict[str, Any]:
-    """Rule statistics from the outcomes engine (hits recorded first for new assessments)."""
-    from tradeguard.outcomes.rule_stats import record_rule_hits, rule_statistics
+    """Rule statistics from the outcomes engine (hits recorded first for new assessments),
+    cached until the findings, hits or enforcement behind them change (``web.caches``)."""
+    from tradeguard.web.caches import caches_of
 
-    bundle = getattr(request.app.state.api.state.pipeline, "bundle", None)
-    with request.app.state.api.state.db.begin() as conn:
-        if bundle is not None:
-            record_rule_hits(conn, bundle)
-        return rule_statistics(conn)
+    api = request.app.state.api
+    bundle = getattr(api.state.pipeline, "bundle", None)
+    return caches_of(request.app).rule_statistics(
+        api.state.db.engine, bundle, request.app.state.settings
+    )
 
 
 def _stored(request: Request, principal: Principal) -> dict[str, Any]:
@@ -55,6 +57,8 @@ def _stored(request: Request, principal: Principal) -> dict[str, Any]:
 @router.get("/rules")
 def rules_page(request: Request, principal: Annotated[Principal, Depends(READERS)]) -> Response:
     stats = statistics(request)
+    with request.app.state.api.state.db.begin() as conn:  # the yield of the rules was read
+        audit.record(conn, principal, "read", "rule_statistics", None, {"via": "portal"})
     by_id = {s["rule_id"]: s for s in stats["rules"]}
     stored = _stored(request, principal)
     rows = []

@@ -2,9 +2,11 @@
 
 The queues run ``api.queries.queue_query`` (the API's own query); the entry page reads the
 audited assessment through ``api.routes.work.read_assessment`` and the duties and fees through
-``api.routes.entries.public_view``; the actions call the API's route functions (findings,
-release, refuse, seize) and ``outcomes.enforcement.refer`` for referrals, so every rule of the
-API (ports, transitions, validation, audit) holds here too.
+``api.routes.entries.public_view``, and shows enforcement and liquidation
+(``web.enforcement_view``); the actions call the API's route functions (findings, release,
+refuse here; seize, refer and liquidate in ``web.pages_enforcement``), so every rule of the
+API (ports, transitions, validation, audit) holds here too.  The finding form records any kind
+(exam, document review, entry-summary review, audit), defaulting by role and entry status.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tradeguard.domain.codes import PTI, EntryStatus, Lane, Role, Violation
 from tradeguard.errors import Conflict, ValidationFailed
 from tradeguard.storage.tables_foundation import entries, findings, lines
 from tradeguard.web.app import templates
+from tradeguard.web.enforcement_view import enforcement_view
 from tradeguard.web.session import context, page_for
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +42,6 @@ ENTRY_READERS = page_for(*work.ASSESSMENT_READERS.roles)
 FINDING_WRITERS = page_for(*work.FINDING_WRITERS.roles)
 RELEASERS = page_for(*work.RELEASERS.roles)
 ENFORCERS = page_for(*work.ENFORCERS.roles)
-REFERRERS = page_for(Role.OFFICER, Role.IMPORT_SPECIALIST, Role.AUDITOR, Role.SUPERVISOR)
 QUEUE_SIZE = 200
 QUEUE_ROLES = {
     "exam": page_for(Role.OFFICER, Role.SUPERVISOR),
@@ -83,8 +85,13 @@ def _queue(request: Request, principal: Principal, kind: str) -> Response:
         chapter=filters["chapter"],
         origin=filters["origin"],
     )
-    with request.app.state.api.state.db.connect() as conn:
+    with request.app.state.api.state.db.begin() as conn:
         rows = [dict(r) for r in conn.execute(q.limit(QUEUE_SIZE)).mappings()]
+        # the queue shows scores and reasons: one audit record per view, not per row
+        audit.record(conn, principal, "read", "queue", lane.value,
+                     {"via": "portal", "count": len(rows),
+                      "entries": [r["entry_number"] for r in rows],
+                      "filters": {k: v for k, v in filters.items() if v}})  # fmt: skip
     for r in rows:
         r["age"] = _age(r["filed_at"])
         r["one_line"] = _one_line(r["reason"])
@@ -167,14 +174,6 @@ def _int() -> Any:
     return Integer()
 
 
-def _referrals(conn: Any, number: str) -> list[dict[str, Any]]:
-    try:
-        from tradeguard.outcomes.enforcement import referrals_of
-    except ImportError:  # the outcomes package is optional until it lands
-        return []
-    return referrals_of(conn, number)
-
-
 def entry_page(
     request: Request,
     principal: Principal,
@@ -202,7 +201,7 @@ def entry_page(
             }
         )
         history = _history(conn, row["importer_id"], makers, row["entry_number"])
-        referrals = _referrals(conn, row["entry_number"])
+        enforcement = enforcement_view(conn, principal, row, public)
     charges = {c.line_number: c.charges for c in public.lines}
     risk_lines = []
     for ln in assessed.lines:
@@ -229,15 +228,16 @@ def entry_page(
             public=public,
             risk_lines=risk_lines,
             history=history,
-            referrals=referrals,
             errors=errors or {},
             form=form or {},
             violations=[v.value for v in Violation],
             ptis=[p.value for p in PTI],
+            finding_kinds=work.FINDING_KINDS,
+            default_kind=work.default_finding_kind(role, assessed.status),
             can_find=role in FINDING_WRITERS.roles,
             can_release=role in RELEASERS.roles,
             can_enforce=role in ENFORCERS.roles,
-            can_refer=role in REFERRERS.roles,
+            **enforcement,
         ),
         status_code=status_code,
     )
@@ -261,6 +261,7 @@ def record_finding(
     request: Request,
     entry_number: str,
     principal: Annotated[Principal, Depends(FINDING_WRITERS)],
+    kind: Annotated[str, Form()] = "",
     discrepancy: Annotated[str, Form()] = "",
     violation: Annotated[str, Form()] = "",
     pti: Annotated[str, Form()] = "",
@@ -270,6 +271,7 @@ def record_finding(
 ) -> Response:
     """Validate the finding form (every problem shown by its field), then record it."""
     form = {
+        "kind": kind,
         "discrepancy": discrepancy,
         "violation": violation,
         "pti": pti,
@@ -278,8 +280,10 @@ def record_finding(
         "narrative": narrative,
     }
     errors: dict[str, str] = {}
+    if kind and kind not in work.FINDING_KINDS:
+        errors["kind"] = "Choose exam, document review, entry-summary review or audit."
     if discrepancy not in ("yes", "no"):
-        errors["discrepancy"] = "Say whether the exam found a discrepancy."
+        errors["discrepancy"] = "Say whether a discrepancy was found."
     if discrepancy == "yes" and not violation:
         errors["violation"] = "Name the violation found."
     if discrepancy == "no" and violation:
@@ -300,6 +304,7 @@ def record_finding(
     if not errors:
         try:
             body = work.FindingCreate(
+                kind=kind or None,  # type: ignore[arg-type]
                 line_number=line,
                 discrepancy=discrepancy == "yes",
                 violation=violation or None,  # type: ignore[arg-type]
@@ -362,45 +367,3 @@ def refuse(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     return _transition(request, principal, entry_number, work.refuse, reason, "Refused.")
-
-
-@router.post("/entries/{entry_number}/seize")
-def seize(
-    request: Request,
-    entry_number: str,
-    principal: Annotated[Principal, Depends(ENFORCERS)],
-    reason: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
-    return _transition(request, principal, entry_number, work.seize, reason, "Goods seized.")
-
-
-@router.post("/entries/{entry_number}/refer")
-def refer(
-    request: Request,
-    entry_number: str,
-    principal: Annotated[Principal, Depends(REFERRERS)],
-    kind: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
-    """Refer the entry to audit or to penalty (``outcomes.enforcement.refer``), audited."""
-    from tradeguard.outcomes.enforcement import refer as refer_entry
-
-    errors = {}
-    if kind not in ("audit", "penalty"):
-        errors["kind"] = "Choose audit or penalty."
-    if not reason.strip():
-        errors["reason"] = "Say why you refer the entry."
-    if not errors:
-        with request.app.state.api.state.db.begin() as conn:
-            number = visible_entry(conn, principal, entry_number)["entry_number"]
-            refer_entry(conn, number, kind, reason=reason, actor=principal.username)
-            audit.record(conn, principal, "refer", "entry", number, {"kind": kind})
-        return _back(entry_number, f"Referred to {kind}.")
-    return entry_page(
-        request,
-        principal,
-        entry_number,
-        errors={f"refer_{k}": v for k, v in errors.items()},
-        form={"refer_kind": kind, "refer_reason": reason},
-        status_code=422,
-    )

@@ -102,13 +102,15 @@ _NAV: dict[Role, list[tuple[str, str]]] = {
     Role.OFFICER: [("/queues/exam", "Exam queue")],
     Role.IMPORT_SPECIALIST: [("/queues/review", "Review queue")],
     Role.AUDITOR: [("/queues/audit", "Audit queue")],
-    Role.TARGETER: [("/rules", "Rules")],
-    Role.PENALTIES_OFFICER: [],
+    Role.TARGETER: [("/rules", "Rules"), ("/models", "Models"), ("/leads", "Leads")],
+    Role.PENALTIES_OFFICER: [("/cases", "Penalty cases")],
     Role.SUPERVISOR: [
         ("/queues/exam", "Exams"),
         ("/queues/review", "Reviews"),
         ("/queues/audit", "Audits"),
         ("/rules", "Rules"),
+        ("/models", "Models"),
+        ("/cases", "Cases"),
     ],
     Role.ADMIN: [],
 }

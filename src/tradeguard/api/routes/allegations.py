@@ -101,8 +101,12 @@ def list_allegations(
         q = q.where(allegations.c.target_type == target_type)
     if target_id:
         q = q.where(allegations.c.target_id == target_id.replace(".", "").upper())
-    with db.connect() as conn:
+    with db.begin() as conn:
         rows = conn.execute(
             q.order_by(allegations.c.id.desc()).limit(page.limit + 1).offset(page.offset)
         ).mappings()
-        return page.wrap([AllegationOut.model_validate(dict(r)) for r in rows])
+        out = page.wrap([AllegationOut.model_validate(dict(r)) for r in rows])
+        # tips name importers and people: who read which ones is on record
+        audit.record(conn, principal, "read", "allegations", target_id,
+                     {"target_type": target_type, "offset": page.offset})  # fmt: skip
+        return out

@@ -1,10 +1,12 @@
-"""Enforcement and the outcome loop over HTTP: seizures with goods and value, referrals to audit
-or penalty, 19 U.S.C. 1592 penalty cases and liquidated damages with their lifecycle, the
-statistics of the targeting rules, and retraining on the system of record.
+"""Enforcement and the outcome loop over HTTP: seizures with goods, value and basis, 19 U.S.C.
+1592 penalty cases and liquidated damages with their lifecycle, liquidation of one entry, and
+the statistics of the targeting rules (referrals: ``api/routes/referrals.py``; retraining:
+``api/routes/models.py``).
 
-Filers reach none of it.  Officers seize; officers, specialists and auditors refer; penalties
-officers open and move cases; targeters read rule statistics and retrain (promotion stays
-``POST /models/{id}/promote``, audited).  Every change is written to the audit log.  The logic
+Filers reach none of it.  Officers and supervisors seize (the only seizure route: the status
+change and the seizure are one write); penalties officers open and move cases; import
+specialists liquidate; targeters read rule statistics.  Every change is written to the audit
+log, and so is every read of the rule statistics, of the case list and of a case.  The logic
 lives in :mod:`tradeguard.outcomes`; these routes check roles, ports and shapes only.
 """
 
@@ -18,22 +20,28 @@ from pydantic import BaseModel, Field
 
 from tradeguard.api import audit
 from tradeguard.api.deps import Database, Page, Principal, Timestamp, allow, get_db, get_page
+from tradeguard.api.pipeline import Pipeline
 from tradeguard.api.problems import responses
-from tradeguard.api.routes.entries import visible_entry
-from tradeguard.domain.codes import Role
+from tradeguard.api.routes.entries import get_pipeline, public_view, visible_entry
+from tradeguard.api.routes.referrals import ReferralOut
+from tradeguard.domain.codes import Role, Violation
+from tradeguard.errors import IssueCollector
 from tradeguard.outcomes import enforcement as enf
+from tradeguard.outcomes import liquidation as liq
+from tradeguard.outcomes import penalties
+from tradeguard.outcomes.referrals import referrals_of
+from tradeguard.outcomes.seizures import seize, seizures_of
 
 router = APIRouter(tags=["enforcement"])
 EntryNumber = Annotated[str, Path(min_length=1, max_length=20, description="ABC-1234567-6")]
 CaseId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 SEIZERS = allow(Role.OFFICER, Role.SUPERVISOR)
-REFERRERS = allow(Role.OFFICER, Role.IMPORT_SPECIALIST, Role.AUDITOR)
+LIQUIDATORS = allow(Role.IMPORT_SPECIALIST)
 ENFORCEMENT_READERS = allow(
     Role.OFFICER, Role.IMPORT_SPECIALIST, Role.AUDITOR, Role.PENALTIES_OFFICER, Role.SUPERVISOR
 )
 CASE_WRITERS = allow(Role.PENALTIES_OFFICER)
 CASE_READERS = allow(Role.PENALTIES_OFFICER, Role.AUDITOR, Role.SUPERVISOR)
-TARGETERS = allow(Role.TARGETER)
 STAT_READERS = allow(Role.TARGETER, Role.SUPERVISOR)
 Money = Annotated[float, Field(ge=0, le=1e12)]
 
@@ -41,7 +49,13 @@ Money = Annotated[float, Field(ge=0, le=1e12)]
 class SeizureCreate(BaseModel):
     goods_description: str = Field(min_length=1, max_length=2000)
     value_usd: Money = Field(description="domestic value of the goods seized")
+    violation: Violation | None = Field(
+        default=None,
+        description="the seizure's basis; default: the entry's latest discrepancy finding's "
+        "violation (required when there is none)",
+    )
     seized_on: dt.date | None = Field(default=None, description="default today")
+    reason: str | None = Field(default=None, max_length=2000, description="for the history")
 
 
 class SeizureOut(BaseModel):
@@ -49,31 +63,22 @@ class SeizureOut(BaseModel):
     entry_number: str
     goods_description: str
     value_usd: float
+    violation: str | None
     seized_on: dt.date
     port_code: str
     recorded_by: str
     recorded_at: Timestamp
 
 
-class ReferralCreate(BaseModel):
-    kind: Literal["audit", "penalty"]
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class ReferralOut(BaseModel):
-    id: int
-    entry_number: str
-    kind: str
-    reason: str
-    referred_by: str
-    at: Timestamp
-    status: str
-
-
 class CaseCreate(BaseModel):
     entry_number: str = Field(min_length=1, max_length=20)
     kind: Literal["penalty_1592", "liquidated_damages"] = "penalty_1592"
     culpability: Literal["fraud", "gross_negligence", "negligence"] | None = None
+    violation: Violation | None = Field(
+        default=None,
+        description="the violation enforced; default: the entry's latest discrepancy "
+        "finding's (a 1592 case needs one)",
+    )
     domestic_value_usd: Money | None = Field(default=None, description="default: declared value")
     dutiable_value_usd: Money | None = Field(default=None, description="default: declared value")
     lost_duties_usd: Money | None = Field(default=None, description="default: revenue found")
@@ -99,12 +104,18 @@ class CaseOut(BaseModel):
     kind: str
     entry_number: str
     importer_id: str
+    port_code: str
     culpability: str | None
+    violation: str | None
     prior_disclosure: bool
     domestic_value_usd: float | None
     dutiable_value_usd: float | None
     lost_duties_usd: float | None
+    interest_usd: float | None
     statutory_max_usd: float | None
+    maximum_explained: list[str] = Field(
+        default_factory=list, description="how the statutory maximum was computed"
+    )
     bond_number: str | None
     assessed_usd: float
     mitigated_usd: float
@@ -130,10 +141,51 @@ class CaseUpdate(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class LiquidationOut(BaseModel):
+    entry_number: str
+    declared_duties_usd: float = Field(description="the duties deposited at entry")
+    revenue_found_usd: float = Field(description="established by the entry's findings")
+    adjustment_usd: float = Field(description="changed at liquidation itself")
+    violation: str | None
+    note: str | None
+    final_duties_usd: float
+    liquidated_at: Timestamp
+    protest_deadline: dt.date
+    liquidated_by: str
+
+
+class LiquidationCreate(BaseModel):
+    adjustment_usd: float = Field(
+        default=0.0,
+        ge=-1e11,
+        le=1e11,
+        allow_inf_nan=False,
+        description="duties changed at liquidation beyond the findings: + increase, - refund",
+    )
+    violation: Violation | None = Field(default=None, description="what an increase corrects")
+    note: str | None = Field(default=None, max_length=2000, description="why the change")
+
+
 class EntryEnforcement(BaseModel):
     seizures: list[SeizureOut]
     referrals: list[ReferralOut]
     cases: list[CaseOut]
+    liquidation: LiquidationOut | None = None
+
+
+def case_out(case: dict[str, Any]) -> CaseOut:
+    """A stored case as the API answers it, with how its statutory maximum was computed."""
+    steps: list[str] = []
+    if case["kind"] == "penalty_1592" and case["culpability"]:
+        _, steps = penalties.explain_maximum(
+            case["culpability"],
+            domestic_value=case["domestic_value_usd"] or 0,
+            dutiable_value=case["dutiable_value_usd"] or 0,
+            lost_duties=case["lost_duties_usd"] or 0,
+            prior_disclosure=case["prior_disclosure"],
+            interest=case.get("interest_usd") or 0,
+        )
+    return CaseOut.model_validate(case | {"maximum_explained": steps})
 
 
 @router.post(
@@ -141,7 +193,7 @@ class EntryEnforcement(BaseModel):
     status_code=201,
     response_model=SeizureOut,
     responses=responses(404, 409),
-    summary="Seize the goods of a held entry, recording goods, value and date",
+    summary="Seize the goods of a held entry: goods, value and basis recorded with the status",
 )
 def seize_goods(
     entry_number: EntryNumber,
@@ -151,36 +203,19 @@ def seize_goods(
 ) -> SeizureOut:
     with db.begin() as conn:
         number = visible_entry(conn, principal, entry_number)["entry_number"]
-        row = enf.seize(
+        row = seize(
             conn,
             number,
             goods_description=body.goods_description,
             value_usd=body.value_usd,
+            violation=body.violation.value if body.violation else None,
             seized_on=body.seized_on,
+            reason=body.reason,
             actor=principal.username,
         )
-        audit.record(conn, principal, "seize", "entry", number, {"value_usd": body.value_usd})
+        audit.record(conn, principal, "seize", "entry", number,
+                     {"value_usd": body.value_usd, "violation": row["violation"]})  # fmt: skip
         return SeizureOut.model_validate(row)
-
-
-@router.post(
-    "/entries/{entry_number}/referrals",
-    status_code=201,
-    response_model=ReferralOut,
-    responses=responses(404),
-    summary="Refer an entry to audit or to penalty",
-)
-def refer_entry(
-    entry_number: EntryNumber,
-    body: ReferralCreate,
-    principal: Annotated[Principal, Depends(REFERRERS)],
-    db: Annotated[Database, Depends(get_db)],
-) -> ReferralOut:
-    with db.begin() as conn:
-        number = visible_entry(conn, principal, entry_number)["entry_number"]
-        row = enf.refer(conn, number, body.kind, reason=body.reason, actor=principal.username)
-        audit.record(conn, principal, "refer", "entry", number, {"kind": body.kind})
-        return ReferralOut.model_validate(row)
 
 
 @router.get(
@@ -197,11 +232,49 @@ def entry_enforcement(
     with db.connect() as conn:
         number = visible_entry(conn, principal, entry_number)["entry_number"]
         cases = enf.list_cases(conn, entry_number=number, limit=1000).items
+        done = liq.liquidation_of(conn, number)
         return EntryEnforcement(
-            seizures=[SeizureOut.model_validate(r) for r in enf.seizures_of(conn, number)],
-            referrals=[ReferralOut.model_validate(r) for r in enf.referrals_of(conn, number)],
-            cases=[CaseOut.model_validate(c) for c in cases],
+            seizures=[SeizureOut.model_validate(r) for r in seizures_of(conn, number)],
+            referrals=[ReferralOut.model_validate(r) for r in referrals_of(conn, number)],
+            cases=[case_out(c) for c in cases],
+            liquidation=LiquidationOut.model_validate(done) if done else None,
         )
+
+
+@router.post(
+    "/entries/{entry_number}/liquidation",
+    status_code=201,
+    response_model=LiquidationOut,
+    responses=responses(404, 409),
+    summary="Liquidate a released entry now: final duties = deposit + found + adjustment",
+)
+def liquidate_entry(
+    entry_number: EntryNumber,
+    principal: Annotated[Principal, Depends(LIQUIDATORS)],
+    db: Annotated[Database, Depends(get_db)],
+    pipeline: Annotated[Pipeline, Depends(get_pipeline)],
+    body: LiquidationCreate | None = None,
+) -> LiquidationOut:
+    """The deposit is the duties computed at filing (base, additional and AD/CVD; fees are not
+    duties); an adjustment names the violation an increase corrects and says why."""
+    body = body or LiquidationCreate()
+    with db.begin() as conn:
+        row = visible_entry(conn, principal, entry_number)
+        charges = public_view(conn, pipeline, row).charges
+        deposit = charges.duty_usd + charges.additional_duty_usd + charges.adcvd_usd
+        done = liq.liquidate(
+            conn,
+            row["entry_number"],
+            declared_duties_usd=round(deposit, 2),
+            adjustment_usd=body.adjustment_usd,
+            violation=body.violation.value if body.violation else None,
+            note=body.note,
+            actor=principal.username,
+        )
+        audit.record(conn, principal, "liquidate", "entry", row["entry_number"],
+                     {"final_duties_usd": float(done["final_duties_usd"]),
+                      "adjustment_usd": body.adjustment_usd})  # fmt: skip
+        return LiquidationOut.model_validate(done)
 
 
 @router.post(
@@ -216,28 +289,32 @@ def open_case(
     principal: Annotated[Principal, Depends(CASE_WRITERS)],
     db: Annotated[Database, Depends(get_db)],
 ) -> CaseOut:
-    from tradeguard.errors import ValidationFailed
-
+    issues = IssueCollector()
+    if body.kind == "liquidated_damages" and body.amount_usd is None:
+        issues.add("amount_usd", "liquidated damages need the amount claimed")
+    if body.kind == "penalty_1592" and body.culpability is None:
+        issues.add("culpability", "a 1592 case needs a culpability level")
+    issues.raise_if_any("case refused")
+    violation = body.violation.value if body.violation else None
     with db.begin() as conn:
         number = visible_entry(conn, principal, body.entry_number)["entry_number"]
         if body.kind == "liquidated_damages":
-            if body.amount_usd is None:
-                raise ValidationFailed("liquidated damages need amount_usd")
             case = enf.open_liquidated_damages(
                 conn,
                 number,
                 amount_usd=body.amount_usd,
                 bond_number=body.bond_number,
+                violation=violation,
                 narrative=body.narrative,
                 actor=principal.username,
             )
         else:
-            if body.culpability is None:
-                raise ValidationFailed("a 1592 case needs a culpability level")
+            assert body.culpability is not None
             case = enf.open_penalty_case(
                 conn,
                 number,
                 culpability=body.culpability,
+                violation=violation,
                 domestic_value_usd=body.domestic_value_usd,
                 dutiable_value_usd=body.dutiable_value_usd,
                 lost_duties_usd=body.lost_duties_usd,
@@ -249,7 +326,7 @@ def open_case(
             )
         audit.record(conn, principal, "create", "penalty_case", str(case["id"]),
                      {"entry_number": number, "kind": body.kind})  # fmt: skip
-        return CaseOut.model_validate(case)
+        return case_out(case)
 
 
 @router.get("/penalty-cases", response_model=CasePage, responses=responses())
@@ -259,13 +336,17 @@ def list_cases(
     page: Annotated[Page, Depends(get_page)],
     status: Annotated[Literal["open", "mitigated", "paid", "closed"] | None, Query()] = None,
     importer_id: Annotated[str | None, Query(max_length=40)] = None,
+    port_code: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
+    kind: Annotated[Literal["penalty_1592", "liquidated_damages"] | None, Query()] = None,
 ) -> dict[str, Any]:
-    """Penalty and liquidated-damages cases, newest first."""
-    with db.connect() as conn:
-        got = enf.list_cases(
-            conn, status=status, importer_id=importer_id, limit=page.limit + 1, offset=page.offset
-        )
-        return page.wrap([CaseOut.model_validate(c) for c in got.items])
+    """Penalty and liquidated-damages cases, newest first (the read is audited)."""
+    filters = {"status": status, "importer_id": importer_id, "port_code": port_code,
+               "kind": kind}  # fmt: skip
+    with db.begin() as conn:
+        got = enf.list_cases(conn, **filters, limit=page.limit + 1, offset=page.offset)
+        audit.record(conn, principal, "read", "penalty_cases", None,
+                     {k: v for k, v in filters.items() if v is not None} or None)  # fmt: skip
+        return page.wrap([case_out(c) for c in got.items])
 
 
 @router.get("/penalty-cases/{case_id}", response_model=CaseOut, responses=responses(404))
@@ -274,9 +355,11 @@ def get_case(
     principal: Annotated[Principal, Depends(CASE_READERS)],
     db: Annotated[Database, Depends(get_db)],
 ) -> CaseOut:
-    """One case with its status history."""
-    with db.connect() as conn:
-        return CaseOut.model_validate(enf.get_case(conn, case_id))
+    """One case with its status history and how its maximum was computed (audited)."""
+    with db.begin() as conn:
+        case = enf.get_case(conn, case_id)
+        audit.record(conn, principal, "read", "penalty_case", str(case_id))
+        return case_out(case)
 
 
 @router.post(
@@ -295,7 +378,7 @@ def update_case(
                                amount_usd=body.amount_usd, reason=body.reason)  # fmt: skip
         audit.record(conn, principal, "update", "penalty_case", str(case_id),
                      {"status": body.status, "amount_usd": body.amount_usd})  # fmt: skip
-        return CaseOut.model_validate(case)
+        return case_out(case)
 
 
 @router.get("/rule-statistics", responses=responses())
@@ -308,18 +391,9 @@ def rule_statistics(
     a low yield are flagged for review (thresholds: ``TRADEGUARD_RULE_REVIEW_*``)."""
     from tradeguard.outcomes.rule_stats import refresh_and_compute
 
-    return refresh_and_compute(db.url, settings=request.app.state.settings)
-
-
-@router.post("/models/retrain", status_code=201, responses=responses(422))
-def retrain_model(
-    request: Request,
-    principal: Annotated[Principal, Depends(TARGETERS)],
-    db: Annotated[Database, Depends(get_db)],
-) -> dict[str, Any]:
-    """Train a candidate on the system of record and evaluate it beside the current model;
-    registered unpromoted (promote with ``POST /models/{id}/promote``)."""
-    from tradeguard.outcomes.retrain import _jsonable, retrain
-
-    summary = retrain(db.url, principal.username, settings=request.app.state.settings)
-    return {k: v for k, v in summary.items() if k not in ("new", "current")} | _jsonable(summary)
+    # the rules in force in this service (stored ones over the model's), as the portal counts
+    bundle = getattr(request.app.state.pipeline, "bundle", None)
+    stats = refresh_and_compute(db.url, bundle=bundle, settings=request.app.state.settings)
+    with db.begin() as conn:  # who read the yield of the targeting rules
+        audit.record(conn, principal, "read", "rule_statistics", None)
+    return stats

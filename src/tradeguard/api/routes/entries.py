@@ -24,7 +24,7 @@ from tradeguard.api.problems import responses
 from tradeguard.domain.check_digit import normalize_entry_number
 from tradeguard.domain.codes import EntryStatus, Role
 from tradeguard.errors import NotFound, ValidationFailed
-from tradeguard.ingest.wire import EntryCreate, EntryPublic, from_tables
+from tradeguard.ingest.wire import EntryCreate, EntryPublic, LiquidationPublic, from_tables
 from tradeguard.storage import entries as entry_repo
 from tradeguard.storage.tables_api import idempotency
 from tradeguard.storage.tables_foundation import entries
@@ -128,12 +128,14 @@ def visible_entry(conn: Connection, principal: Principal, entry_number: str) -> 
 
 
 def public_view(conn: Connection, pipeline: Pipeline, row: dict[str, Any]) -> EntryPublic:
-    """The filer's view of a stored entry with its current status.
+    """The filer's view of a stored entry with its current status (and its liquidation, once
+    liquidated: final duties and the difference from the deposit, never what found it).
 
     Duties and fees come from the answer given at filing; an entry loaded from files (no
     answer stored) is priced now.
     """
     status = EntryStatus(row["status"])
+    liquidation = _liquidation(conn, row) if status is EntryStatus.LIQUIDATED else None
     stored = conn.execute(
         select(idempotency.c.response).where(idempotency.c.entry_number == row["entry_number"])
     ).scalar()
@@ -144,6 +146,7 @@ def public_view(conn: Connection, pipeline: Pipeline, row: dict[str, Any]) -> En
                 "status": status,
                 "released": status in (EntryStatus.RELEASED, EntryStatus.LIQUIDATED),
                 "held": status is EntryStatus.HELD,
+                "liquidation": liquidation,
             }
         )
     import pyarrow as pa
@@ -154,12 +157,29 @@ def public_view(conn: Connection, pipeline: Pipeline, row: dict[str, Any]) -> En
     ent_tbl = pa.Table.from_pylist([row])
     entry = from_tables(ent_tbl, pa.Table.from_pylist(lines))[0]
     entry_charges, line_charges = pipeline.charges(entry)
-    return EntryPublic.build(
+    view = EntryPublic.build(
         entry,
         status=status,
         filed_at=row["filed_at"].replace(tzinfo=UTC),
         line_charges=line_charges,
         entry_charges=entry_charges,
+    )
+    return view.model_copy(update={"liquidation": liquidation})
+
+
+def _liquidation(conn: Connection, row: dict[str, Any]) -> LiquidationPublic | None:
+    from tradeguard.outcomes.liquidation import describe, liquidation_of
+
+    done = liquidation_of(conn, row["entry_number"])
+    if done is None:
+        return None
+    shown = describe(done, row["filed_at"])
+    return LiquidationPublic(
+        liquidated_on=shown["liquidated_on"],
+        deposit_usd=float(shown["deposit_usd"]),
+        final_duties_usd=float(shown["final_duties_usd"]),
+        difference_usd=float(shown["difference_usd"]),
+        protest_deadline=shown["protest_deadline"],
     )
 
 

@@ -1,7 +1,10 @@
 """Leads: entities and evasion patterns with their evidence (``tradeguard entities leads``),
-and what a targeter makes of one: a draft rule, an audit referral, a watch-list entry.
+and what a targeter makes of one: a rule (drafted, then saved), an audit referral, a
+watch-list entry.
 
-Targeters read and act; supervisors read.  Every action is written to the audit log.
+Targeters read and act; supervisors read.  Every read and action is written to the audit log.
+A lead counts as turned into a rule only once the rule is saved (``PUT /leads/{id}/rule``),
+never at drafting.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from pydantic import BaseModel, Field
 from tradeguard.api import audit
 from tradeguard.api.deps import Database, Page, Principal, allow, get_db, get_page
 from tradeguard.api.problems import responses
+from tradeguard.api.routes import rules as rule_routes
+from tradeguard.api.routes.rules import RuleBody, RuleOut
 from tradeguard.domain.codes import Role
 from tradeguard.entities import leads as store
 
@@ -22,6 +27,7 @@ ACTORS = allow(Role.TARGETER)
 READERS = allow(Role.TARGETER, Role.SUPERVISOR)
 LeadId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Pattern = Literal["port_shopping", "false_origin", "adcvd_evasion", "undervaluation"]
+PartyRole = Literal["importer", "manufacturer"]
 
 
 class LeadOut(BaseModel):
@@ -67,13 +73,17 @@ def list_leads(
         Literal["open", "rule", "referred", "watched", "dismissed"] | None, Query()
     ] = None,
     entity_id: Annotated[str | None, Query(max_length=48)] = None,
+    role: Annotated[PartyRole | None, Query()] = None,
 ) -> dict[str, object]:
     """Leads, strongest first, with the entries and figures behind each."""
-    with db.connect() as conn:
+    with db.begin() as conn:
         rows = store.list_leads(
-            conn, pattern=pattern, status=status, entity_id=entity_id,
+            conn, pattern=pattern, status=status, entity_id=entity_id, role=role,
             limit=page.limit + 1, offset=page.offset,
         )  # fmt: skip
+        audit.record(conn, principal, "read", "leads", entity_id,
+                     {"pattern": pattern, "status": status, "role": role,
+                      "offset": page.offset})  # fmt: skip
     return page.wrap([_out(r) for r in rows])
 
 
@@ -84,8 +94,10 @@ def read_lead(
     db: Annotated[Database, Depends(get_db)],
 ) -> LeadOut:
     """One lead with its evidence."""
-    with db.connect() as conn:
-        return _out(store.get_lead(conn, lead_id))
+    with db.begin() as conn:
+        lead = _out(store.get_lead(conn, lead_id))
+        audit.record(conn, principal, "read", "lead", str(lead_id))
+        return lead
 
 
 @router.post("/{lead_id}/rule", response_model=dict[str, Any], responses=responses(404, 422))
@@ -94,11 +106,33 @@ def lead_to_rule(
     principal: Annotated[Principal, Depends(ACTORS)],
     db: Annotated[Database, Depends(get_db)],
 ) -> dict[str, Any]:
-    """A draft rule naming the lead's entity records (checked; save it with ``POST /rules``)."""
+    """A draft rule naming the lead's entity records (checked, not stored: the lead stays
+    open; save it, edited or not, with ``PUT /leads/{id}/rule``)."""
     with db.begin() as conn:
-        doc = store.draft_rule(conn, lead_id, principal.username)
+        doc = store.draft_rule(conn, lead_id)
         audit.record(conn, principal, "draft_rule", "lead", str(lead_id), {"rule": doc["id"]})
     return doc
+
+
+@router.put(
+    "/{lead_id}/rule", status_code=201, response_model=RuleOut, responses=responses(404, 409)
+)
+def save_lead_rule(
+    lead_id: LeadId,
+    body: RuleBody,
+    principal: Annotated[Principal, Depends(ACTORS)],
+    db: Annotated[Database, Depends(get_db)],
+) -> RuleOut:
+    """Save the lead's rule (the draft, as the targeter edited it) through the rules
+    service - validated and versioned like ``POST /rules`` - and mark the lead as turned into
+    a rule."""
+    with db.connect() as conn:
+        store.get_lead(conn, lead_id)  # 404 before anything is saved
+    saved = rule_routes.create_rule(body, principal, db)
+    with db.begin() as conn:
+        store.rule_saved(conn, lead_id, saved.id, principal.username)
+        audit.record(conn, principal, "rule", "lead", str(lead_id), {"rule": saved.id})
+    return saved
 
 
 @router.post("/{lead_id}/referral", response_model=dict[str, Any], responses=responses(404, 409))

@@ -6,16 +6,20 @@
   (auditors).
 
 Supervisors see every queue.  Officers and specialists see only the ports they are assigned.
+A queue shows scores and reasons, so each view is written to the audit log (one record per
+page served, naming the queue, the filters and the entries it showed).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select
 
+from tradeguard.api import audit
 from tradeguard.api.deps import (
     Database,
     Page,
@@ -45,6 +49,9 @@ class QueueItem(BaseModel):
     reason: str | None
     reason_code: str | None
     random_sample: bool | None
+    referral: str | None = Field(
+        default=None, description="audit queue: why the entry was referred to audit, if it was"
+    )
 
 
 class QueuePage(BaseModel):
@@ -54,9 +61,21 @@ class QueuePage(BaseModel):
     next_offset: int | None
 
 
-def _serve(db: Database, page: Page, q: Select[tuple[object, ...]]) -> dict[str, object]:
-    with db.connect() as conn:
+def _serve(
+    db: Database,
+    page: Page,
+    q: Select[tuple[object, ...]],
+    principal: Principal,
+    lane: Lane,
+    filters: Mapping[str, object],
+) -> dict[str, object]:
+    """One page of a queue; the view (scores and reasons) is audited once, not per row."""
+    with db.begin() as conn:
         rows = conn.execute(q.limit(page.limit + 1).offset(page.offset)).mappings().all()
+        shown = [str(r["entry_number"]) for r in rows[: page.limit]]
+        audit.record(conn, principal, "read", "queue", lane.value,
+                     {"via": "api", "offset": page.offset, "count": len(shown), "entries": shown,
+                      "filters": {k: v for k, v in filters.items() if v is not None}})  # fmt: skip
     return page.wrap([QueueItem.model_validate(dict(r)) for r in rows])
 
 
@@ -76,7 +95,8 @@ def exam_queue(
 ) -> dict[str, object]:
     """Held entries laned to exam, highest score first."""
     q = queue_query(Lane.EXAM, EntryStatus.HELD, principal, port_code, min_score, importer_id)
-    return _serve(db, page, q)
+    filters = {"port_code": port_code, "min_score": min_score, "importer_id": importer_id}
+    return _serve(db, page, q, principal, Lane.EXAM, filters)
 
 
 @router.get("/review", response_model=QueuePage, responses=responses())
@@ -92,7 +112,8 @@ def review_queue(
     q = queue_query(
         Lane.DOCUMENT_REVIEW, EntryStatus.HELD, principal, port_code, min_score, importer_id
     )
-    return _serve(db, page, q)
+    filters = {"port_code": port_code, "min_score": min_score, "importer_id": importer_id}
+    return _serve(db, page, q, principal, Lane.DOCUMENT_REVIEW, filters)
 
 
 @router.get("/audit", response_model=QueuePage, responses=responses())
@@ -104,8 +125,10 @@ def audit_queue(
     min_score: ScoreFilter = None,
     importer_id: ImporterFilter = None,
 ) -> dict[str, object]:
-    """Released entries laned to post-release audit and not yet audited."""
+    """Released entries laned to post-release audit and not yet audited, and entries with an
+    open audit referral (``referral`` says why), highest score first."""
     q = queue_query(
         Lane.POST_RELEASE_AUDIT, EntryStatus.RELEASED, principal, port_code, min_score, importer_id
     )
-    return _serve(db, page, q)
+    filters = {"port_code": port_code, "min_score": min_score, "importer_id": importer_id}
+    return _serve(db, page, q, principal, Lane.POST_RELEASE_AUDIT, filters)

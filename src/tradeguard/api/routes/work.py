@@ -1,5 +1,9 @@
 """An entry as staff work it: its risk assessment and reasons (every view audited), findings,
-and the release, refusal or seizure of the goods.
+and the release or refusal of the goods (seizure, which records goods, value and basis, is
+``POST /entries/{n}/seizures`` in ``api/routes/enforcement.py``).
+
+A finding's kind defaults by role and by where the entry stands (:func:`default_finding_kind`);
+an audit finding takes the entry's open audit referrals (``outcomes.referrals``).
 
 All routes here are closed to filers.  Officers and import specialists reach only entries of
 their ports (others answer 404, as for an unknown entry).
@@ -20,6 +24,7 @@ from tradeguard.api.deps import Database, Principal, Timestamp, allow, get_db
 from tradeguard.api.problems import responses
 from tradeguard.api.routes.entries import visible_entry
 from tradeguard.domain.codes import PTI, EntryStatus, Role, Violation
+from tradeguard.outcomes.referrals import take_referrals
 from tradeguard.storage import entries as entry_repo
 from tradeguard.storage import findings as finding_repo
 from tradeguard.storage.tables_api import assessments, decisions
@@ -37,6 +42,7 @@ ASSESSMENT_READERS = allow(
 FINDING_WRITERS = allow(Role.OFFICER, Role.IMPORT_SPECIALIST, Role.AUDITOR)
 RELEASERS = allow(Role.OFFICER, Role.IMPORT_SPECIALIST, Role.SUPERVISOR)
 ENFORCERS = allow(Role.OFFICER, Role.SUPERVISOR)
+FINDING_KINDS = ("exam", "document_review", "entry_summary_review", "audit")
 
 
 class LineAssessment(BaseModel):
@@ -184,7 +190,9 @@ class FindingCreate(BaseModel):
     """What an exam, review or audit found: no discrepancy, or one with its type and cost."""
 
     kind: Literal["exam", "document_review", "entry_summary_review", "audit"] | None = Field(
-        default=None, description="defaults by role: officer exam, specialist review, auditor audit"
+        default=None,
+        description="defaults by role: officer exam; import specialist document review while "
+        "the entry is held, entry-summary review after release; auditor audit",
     )
     line_number: int | None = Field(default=None, ge=1, le=999)
     discrepancy: bool
@@ -194,11 +202,16 @@ class FindingCreate(BaseModel):
     narrative: str | None = Field(default=None, max_length=4000)
 
 
-_DEFAULT_KIND = {
-    Role.OFFICER: "exam",
-    Role.IMPORT_SPECIALIST: "document_review",
-    Role.AUDITOR: "audit",
-}
+def default_finding_kind(role: Role, status: EntryStatus | str) -> str:
+    """The kind of finding a role most likely records on an entry in ``status``: an officer
+    examines, an auditor audits, an import specialist reviews the documents of a held entry
+    and the entry summary of one already released (or liquidated)."""
+    if role is Role.AUDITOR:
+        return "audit"
+    if role is Role.IMPORT_SPECIALIST:
+        held = EntryStatus(status) in (EntryStatus.FILED, EntryStatus.ASSESSED, EntryStatus.HELD)
+        return "document_review" if held else "entry_summary_review"
+    return "exam"
 
 
 @router.post(
@@ -226,7 +239,7 @@ def record_finding(
         finding = {
             "entry_number": number,
             "line_number": body.line_number,
-            "kind": body.kind or _DEFAULT_KIND.get(principal.role, "exam"),
+            "kind": body.kind or default_finding_kind(principal.role, row["status"]),
             "selected_by": "random" if sampled else "targeted",
             "discrepancy": body.discrepancy,
             "violation": body.violation.value if body.violation else None,
@@ -237,6 +250,9 @@ def record_finding(
             "recorded_at": None,
         }
         finding_repo.insert_findings(conn, [finding])
+        if finding["kind"] == "audit":  # the audit office acted on the entry's referrals
+            take_referrals(conn, number, "audit", actor=principal.username,
+                           resolution="audit finding recorded")  # fmt: skip
         audit.record(
             conn,
             principal,
@@ -297,18 +313,3 @@ def refuse(
     body: ActionBody | None = None,
 ) -> ActionOut:
     return _act(db, principal, entry_number, EntryStatus.REFUSED, body.reason if body else None)
-
-
-@router.post(
-    "/{entry_number}/seize",
-    response_model=ActionOut,
-    responses=responses(404, 409),
-    summary="Seize the goods of a held entry",
-)
-def seize(
-    entry_number: EntryNumber,
-    principal: Annotated[Principal, Depends(ENFORCERS)],
-    db: Annotated[Database, Depends(get_db)],
-    body: ActionBody | None = None,
-) -> ActionOut:
-    return _act(db, principal, entry_number, EntryStatus.SEIZED, body.reason if body else None)

@@ -106,6 +106,24 @@ FEATURES: dict[str, tuple[FieldType, str]] = {
     "trusted_level": (FieldType.NUMBER, "0 none, 1 CTPAT, 2 CTPAT Trade Compliance"),
     "specific_duty": (FieldType.BOOL, "the duty rate has a specific (per-unit) part"),
     "log_value": (FieldType.NUMBER, "log(1 + value_usd)"),
+    # evasion patterns, as known before filing, by resolved entity (risk.evasion)
+    "port_shopping_holds_30d": (
+        FieldType.NUMBER,
+        "importer's holds of the same HTS-6 at another port in the last 30 days",
+    ),
+    "origin_switch_after_remedy": (
+        FieldType.BOOL,
+        "origin switched within a year after the importer paid a remedy on this HTS-6",
+    ),
+    "manufacturer_age_days": (FieldType.NUMBER, "days since the manufacturer was first seen"),
+    "new_third_country_manufacturer": (
+        FieldType.BOOL,
+        "goods under another country's AD/CVD order from a maker first seen < 90 days ago",
+    ),
+    "importer_low_value_share": (
+        FieldType.NUMBER,
+        "share of the importer's earlier lines priced under half its peers' (shrunk)",
+    ),
 }
 
 

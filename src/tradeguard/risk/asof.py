@@ -1,0 +1,103 @@
+"""As-of lookups over time-stamped tables: what was known strictly before each line was filed.
+
+The history and evasion features share this machinery.  A table holds, per key, rows ``key,
+at, <values>`` sorted by ``at``: "as of ``at``, the values were ...".  :func:`lookup` finds, for
+every query row (``key``, time ``t``), the last table row of the same key with ``at < t`` -
+never one at the very moment of filing - with an optional shift (``at < t - shift``) for
+windows such as "in the last 30 days".
+
+Fast path: when every table row is older than every query time (scoring new lines with a
+bundle trained on the past, the usual case) the as-of join reduces to a hash join with each
+key's final row; those final rows are computed once per table and kept in ``cache``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+__all__ = ["cumulative", "lookup", "LastRows"]
+
+# id(table) -> each key's last row (the fast path), or ("keys", id(table)) -> its keys
+LastRows = dict[Any, Any]
+
+
+def _keys(table: pl.DataFrame, cache: LastRows | None) -> pl.Series:
+    """The distinct keys of ``table`` (kept in ``cache``)."""
+    found = cache.get(("keys", id(table))) if cache is not None else None
+    if found is None:
+        found = table["key"].unique()
+        if cache is not None:
+            cache[("keys", id(table))] = found
+    return found
+
+
+def cumulative(df: pl.DataFrame, value_cols: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Group by (key, at), then running totals per key in time order (``cum_<name>``)."""
+    agg = df.group_by(["key", "at"]).agg(**value_cols).sort(["key", "at"])
+    cum = agg.with_columns(pl.col(c).cum_sum().over("key") for c in value_cols)
+    # as-of joins need the table sorted by time; within a key the order stays chronological
+    return cum.rename({c: f"cum_{c}" for c in value_cols}).sort("at", maintain_order=True)
+
+
+def lookup(
+    q: pl.DataFrame,
+    key: str,
+    table: pl.DataFrame,
+    cols: list[str],
+    shift: timedelta | None = None,
+    *,
+    cache: LastRows | None = None,
+    fill: Any = 0.0,
+) -> pl.DataFrame:
+    """As-of lookup of ``cols`` for the rows of ``q`` (sorted by ``t``, keys in column
+    ``key``): the last table row of the same key with ``at < t`` (``at < t - shift`` with a
+    shift); rows stay in ``q``'s order; no row found gives ``fill`` (None: null)."""
+
+    def filled(frame: pl.DataFrame) -> pl.DataFrame:
+        if fill is None:
+            return frame.select(cols)
+        return frame.select(*[pl.col(c).fill_null(fill) for c in cols])
+
+    if table.height == 0:
+        empty = q.select(
+            *[pl.repeat(pl.lit(None, table.schema[c]), q.height).alias(c) for c in cols]
+        )
+        return filled(empty)
+    left = q.select(pl.col(key).alias("key"), (pl.col("t") - shift) if shift else pl.col("t"))
+    keys = _keys(table, cache)
+    if keys.len() * 50 < q.height:
+        # a small table (a few hundred holds, say): only the rows whose key it knows need
+        # the join; the others get ``fill`` at once
+        rows = left["key"].is_in(keys.implode()).fill_null(False).arg_true()
+        if rows.len() < q.height:
+            part = lookup(q[rows], key, table, cols, shift, cache=cache, fill=None)
+            out = pl.DataFrame(
+                [
+                    pl.Series(c, [None] * q.height, dtype=table.schema[c]).scatter(rows, part[c])
+                    for c in cols
+                ]
+            )
+            return filled(out)
+    t_min = left["t"].min()
+    t_max_table = table["at"].max()
+    if t_min is not None and t_max_table is not None and t_max_table < t_min:  # type: ignore[operator]
+        last = cache.get(id(table)) if cache is not None else None
+        if last is None:
+            last = table.group_by("key").agg(pl.all().exclude("key").last())
+            if cache is not None:
+                cache[id(table)] = last
+        out = left.join(last.select("key", *cols), on="key", how="left", maintain_order="left")
+    else:
+        out = left.join_asof(
+            table.select("key", "at", *cols),  # kept sorted by ``at``
+            left_on="t",
+            right_on="at",
+            by="key",
+            strategy="backward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+    return filled(out)
