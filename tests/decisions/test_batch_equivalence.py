@@ -37,7 +37,7 @@ from tradeguard.risk import score as score_module
 from tradeguard.risk.bundle import ScoringBundle
 from tradeguard.risk.dataset import load_dataset, split_by_time
 from tradeguard.risk.rules import load_starter, starter_dir
-from tradeguard.risk.score import score_batch
+from tradeguard.risk.score import feature_frame, score_batch
 from tradeguard.risk.snapshot import ReferenceSnapshot
 from tradeguard.risk.train import train_bundle
 
@@ -77,7 +77,7 @@ def _reference(
         assert isinstance(s, pl.DataFrame) and isinstance(e, pl.DataFrame)
         scored.append(s)
         explained.append(e)
-        keys = s.with_columns(strata_columns(frame))
+        keys = s.with_columns(strata_columns(feature_frame(frame, bundle)))
         partials.append(entry_partials(keys))
         maybe = s["mandatory"] | (s["score"] >= policy.review_threshold)
         candidates.append(e.filter(maybe))

@@ -232,33 +232,34 @@ def _prepare(
     return frame
 
 
-def strata_columns(frame: pl.DataFrame) -> list[pl.Series]:
-    """Per line of a scoring frame, what the random sample's strata need (``exposure_rank``,
-    ``declared_duty_usd``, ``value_usd``), for ``lanes.entry_partials`` to aggregate."""
-    cols = [frame.select(exposure_rank(frame.columns)).to_series(), _declared_duty(frame)]
-    if "value_usd" in frame.columns:
-        cols.append(frame["value_usd"].cast(pl.Float64))
+def strata_columns(features: pl.DataFrame) -> list[pl.Series]:
+    """Per line of a feature frame (``risk.feature_frame``), what the random sample's strata
+    need (``exposure_rank``, ``declared_duty_usd``, ``value_usd``), for
+    ``lanes.entry_partials`` to aggregate."""
+    cols = [features.select(exposure_rank(features.columns)).to_series(), _declared_duty(features)]
+    if "value_usd" in features.columns:
+        cols.append(features["value_usd"].cast(pl.Float64))
     return cols
 
 
-def _declared_duty(frame: pl.DataFrame) -> pl.Series:
-    """Per line, the duty the revenue engine computes on the declared facts (base, Chapter 99
-    and AD/CVD deposits): the random sample's size band.  Null where the line cannot be priced
-    (or the frame lacks what pricing needs): the band then rests on the declared value."""
-    from tradeguard.errors import TradeguardError
-    from tradeguard.reference import load_reference
-    from tradeguard.revenue import compute_duties
+def _declared_duty(features: pl.DataFrame) -> pl.Series:
+    """Per line, the duty the declared facts owe at the rates the scoring features carry: the
+    ad valorem rate of the declared HTS for the origin (``duty_rate``) plus the Chapter 99
+    rate (``additional_duty_rate``), on the declared value; the random sample's size band.
 
-    try:
-        priced = compute_duties(
-            frame.with_columns(pl.col("value_usd").cast(pl.Float64)),
-            load_reference(),
-            carry_forward_fees=True,
-        )
-        duty = priced["duty_total"].cast(pl.Float64)
-    except (TradeguardError, pl.exceptions.PolarsError, KeyError, ValueError):
-        duty = pl.Series(values=[None] * frame.height, dtype=pl.Float64)
-    return duty.alias("declared_duty_usd")
+    The API prices each entry in full anyway and uses its computed duty (``api.filing.sized``);
+    here, pricing every line a second time would cost more than scoring it, and the band
+    only needs a measure of the declared duty, never a score, for the weights to stay right.
+    Null where the features carry no rate (the band then rests on the declared value).
+    """
+    if not {"duty_rate", "value_usd"} <= set(features.columns):
+        return pl.Series("declared_duty_usd", [None] * features.height, dtype=pl.Float64)
+    rate = pl.col("duty_rate").cast(pl.Float64)
+    if "additional_duty_rate" in features.columns:
+        rate = rate + pl.col("additional_duty_rate").cast(pl.Float64).fill_null(0.0)
+    return features.select(
+        (pl.col("value_usd").cast(pl.Float64) * rate).alias("declared_duty_usd")
+    ).to_series()
 
 
 def _entry_context(frame: pl.DataFrame) -> pl.DataFrame:
@@ -382,7 +383,7 @@ def score_files(
         return frame, model_features(frame, bundle)
 
     def finish_chunk(
-        writer: pq.ParquetWriter | pacsv.CSVWriter, frame: pl.DataFrame, parts: Any
+        writer: pq.ParquetWriter | pacsv.CSVWriter, feats: pl.DataFrame, parts: Any
     ) -> None:
         """Write a scored chunk and keep what the lanes and explanations need of it."""
         t0 = time.perf_counter()
@@ -390,7 +391,7 @@ def score_files(
         keys = pl.from_arrow(parts.table.select(_PARTIAL_COLUMNS))
         assert isinstance(keys, pl.DataFrame)
         # the sampling strata's exposure and size, aggregated in the same pass (same row order)
-        keys = keys.with_columns(strata_columns(frame))
+        keys = keys.with_columns(strata_columns(feats))
         partials.append(entry_partials(keys))
         # Lines that may need explaining once lanes are known (see ``explain``): the
         # mandatory ones and those at or above the review threshold; a few percent.
@@ -422,7 +423,7 @@ def score_files(
                 writer = _writer(paths["line_scores"], scored.schema)
             if writing is not None:
                 writing.result()  # in order: one chunk's output at a time
-            writing = io.submit(finish_chunk, writer, frame, parts)
+            writing = io.submit(finish_chunk, writer, features[0], parts)
             timings["write_lines"] += time.perf_counter() - t
             n_lines += frame.height
             if on_chunk is not None:
