@@ -38,6 +38,12 @@ def test_demo_runs_to_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert counts.get("held", 0) == lanes.get("exam", 0) + lanes.get("document_review", 0)
     assert scorer_events == 2 * n_decisions  # filed -> assessed -> held | released
     assert lanes.get("release", 0) > 0
+    # the trained model is registered and is the one in force
+    from tradeguard.storage.tables_api import models
+
+    with engine_for(plan.url).connect() as conn:
+        promoted = conn.execute(select(models.c.id).where(models.c.promoted)).scalars().all()
+    assert len(promoted) == 1 and promoted[0].startswith("demo-")
     # the report cards' warehouse is exported, with its fingerprints
     assert (plan.directory / "warehouse" / "_state.json").exists()
     assert any((plan.directory / "warehouse" / "entries").glob("month=*/part-0.parquet"))

@@ -154,6 +154,34 @@ def train_model(plan: DemoPlan, generated: Path) -> Any:
     return bundle
 
 
+def register_model(plan: DemoPlan, bundle: Any) -> str:
+    """Register the trained bundle in the system of record and promote it (audited), so the
+    targeters' models page shows the model in force and a retrained candidate is compared
+    against it."""
+    from sqlalchemy import insert
+
+    from tradeguard.outcomes.retrain import promote
+    from tradeguard.storage import engine_for
+    from tradeguard.storage.entries import utcnow
+    from tradeguard.storage.tables_api import models
+
+    model_id = f"demo-{bundle.version}"
+    keep = ("labelled_lines", "positives", "overall_trees", "trained_at", "source")
+    with engine_for(plan.url).begin() as conn:
+        conn.execute(
+            insert(models).values(
+                id=model_id,
+                created_at=utcnow(),
+                metrics={k: bundle.info[k] for k in keep if k in bundle.info},
+                path=str((plan.directory / "model").resolve()),
+                promoted=False,
+            )
+        )
+    promote(plan.url, model_id, "tradeguard-demo")
+    console.print(f"registered and promoted {model_id}")
+    return model_id
+
+
 def window_tables(plan: DemoPlan, generated: Path) -> Path:
     """Today's work: the entries filed since the cut, with their lines and parties."""
     out = plan.directory / "window"
@@ -257,6 +285,7 @@ def run_demo(plan: DemoPlan, *, serve: bool, host: str, port: int) -> None:
     else:
         _step("3. train on known outcomes")
         bundle = train_model(plan, generated)
+        register_model(plan, bundle)
 
         _step("4. score today's entries and choose their lanes")
         lanes = score_window(plan, window_tables(plan, generated), bundle)
