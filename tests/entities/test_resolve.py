@@ -1,5 +1,6 @@
-"""Entity resolution: generic name normalisation, the chaining guard, and quality against the
-generator's truth (pairwise precision and recall per role)."""
+"""Entity resolution: generic name normalisation, the trade each record carries, a new name
+found through trade, the chaining guard, and quality against the generator's truth (pairwise
+precision and recall per role)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from tradeguard.entities import pairwise_quality, resolve
 from tradeguard.entities.normalise import blocking_keys, name_columns
+from tradeguard.entities.records import LIMITS, party_records
 from tradeguard.entities.resolve import guard_clusters
 
 
@@ -110,19 +112,165 @@ def test_entity_id_is_the_original_record() -> None:
     assert ids["55-0000003CC"] == "55-0000003CC"  # alone: its own entity
 
 
-@pytest.mark.slow  # generation ~3 s, resolution ~2 s
-def test_resolution_quality_per_role(small: dict[str, pl.DataFrame]) -> None:
-    window = small
+def _party(party_id: str, name: str, address: str, seen: dt.date) -> dict[str, object]:
+    return {"party_id": party_id, "role": "importer", "name": name, "address": address,
+            "city": "Newark", "postal_code": "07101", "country": "US", "first_seen": seen}  # fmt: skip
+
+
+def test_a_firm_under_a_new_name_is_found_through_its_trade() -> None:
+    """A re-registration under a name that shares nothing with the old one is linked by what
+    the firm kept - its suppliers, goods, broker and premises, and the handover - while an
+    honest firm of the old name, trading on with other suppliers, is not."""
+    parties = pl.DataFrame(
+        [
+            _party("10-0000001AA", "Acme Trading LLC", "1 Dock St", dt.date(2015, 3, 1)),
+            _party("20-0000002BB", "Zenith Supply Inc", "1 Dock St", dt.date(2026, 7, 11)),
+            _party("30-0000003CC", "Acme Trading Co", "9 Pier Ave", dt.date(2012, 5, 1)),
+        ]
+    )
+    rows = []  # (entry, importer, broker, port, day, [(mid, hts)])
+    for day in (1, 4, 8, 10):
+        rows.append((f"A{day}", "10-0000001AA", "BRK", "1001", day,
+                     [("CNACMTOO1SHA", "8467210010"), ("VNACMSAW2HAN", "8467220030")]))  # fmt: skip
+    for day in (12, 15, 19):
+        rows.append((f"Z{day}", "20-0000002BB", "BRK", "1001", day,
+                     [("CNACMTOO1SHA", "8467210010"), ("VNACMSAW2HAN", "8467220030")]))  # fmt: skip
+    for day in (2, 9, 16, 20):
+        rows.append((f"H{day}", "30-0000003CC", "XYZ", "2704", day,
+                     [("MXHONBOL3MON", "7318150000")]))  # fmt: skip
+    entries = pl.DataFrame(
+        [
+            {"entry_number": e, "importer_id": i, "consignee_id": i, "filer_code": b,
+             "port_code": p, "filed_at": dt.datetime(2026, 7, d, 10)}
+            for e, i, b, p, d, _ in rows
+        ]
+    )  # fmt: skip
+    lines = pl.DataFrame(
+        [
+            {"entry_number": e, "manufacturer_id": mid, "hts": hts}
+            for e, *_, made in rows
+            for mid, hts in made
+        ]
+    )
+    ids = dict(resolve(parties, entries, lines).links.select("party_id", "entity_id").iter_rows())
+    assert ids["20-0000002BB"] == ids["10-0000001AA"] == "10-0000001AA"
+    assert ids["30-0000003CC"] == "30-0000003CC"
+
+
+def test_records_carry_what_each_firm_mostly_does() -> None:
+    parties = pl.DataFrame(
+        [_party("10-0000001AA", "Acme Trading LLC", "1 Dock St", dt.date(2015, 3, 1))]
+    )
+    entries = pl.DataFrame(
+        {
+            "entry_number": [f"E{i}" for i in range(12)],
+            "importer_id": ["10-0000001AA"] * 12,
+            "filer_code": ["BRK"] * 9 + ["ONE", "TWO", "TWO"],
+            "port_code": ["1001"] * 6 + ["2704"] * 4 + ["3901", "5301"],
+            "filed_at": [dt.datetime(2026, 7, 1 + i) for i in range(12)],
+        }
+    )
+    # twelve suppliers, the first one on most lines
+    lines = pl.DataFrame(
+        {
+            "entry_number": [f"E{i}" for i in range(12)] * 2,
+            "manufacturer_id": ["CNMAIN1SHA"] * 12 + [f"CNOTH{i:02d}SHA" for i in range(12)],
+            "hts": ["8467210010"] * 12 + [f"9{i:02d}1000000" for i in range(12)],
+        }
+    )
+    rec = party_records(parties, entries, lines).row(0, named=True)
+    assert len(rec["partners"]) == LIMITS["partners"] and "CNMAIN1SHA" in rec["partners"]
+    assert "CNMAIN1SHA" in rec["trade_keys"] and len(rec["trade_keys"]) == LIMITS["trade_keys"]
+    assert rec["brokers"] == ["BRK", "TWO"]  # the two most frequent, sorted
+    assert rec["ports"] == ["1001", "2704", "3901"]
+    assert "846721" in rec["goods"] and len(rec["goods"]) == LIMITS["goods"]
+    assert rec["premises"] == ["1 dock st 07101"]
+    assert sorted(rec["zip_brokers"]) == ["07101 BRK", "07101 TWO"]
+    assert rec["last_filed"] == dt.date(2026, 7, 12) and rec["first_seen"] == dt.date(2015, 3, 1)
+
+
+def test_guard_keeps_a_firm_that_re_registered_twice() -> None:
+    # a -> b -> c, one after the other: a and c share little but the handover
+    pairs = pl.DataFrame(
+        {
+            "unique_id_l": ["i:a", "i:b", "i:a"],
+            "unique_id_r": ["i:b", "i:c", "i:c"],
+            "match_weight": [5.0, 5.0, -8.0],
+            "match_probability": [0.97, 0.97, 0.004],
+        }
+    )
+    d = dt.date
+    spans = {"i:a": (d(2015, 1, 1), d(2026, 7, 5)), "i:b": (d(2026, 7, 6), d(2026, 7, 12)),
+             "i:c": (d(2026, 7, 14), d(2026, 7, 20))}  # fmt: skip
+    kept = guard_clusters(pairs, threshold=0.5, support=0.1, spans=spans)
+    assert kept["i:a"] == kept["i:b"] == kept["i:c"]
+    # filing side by side, a and c cannot be one firm: the chain is cut
+    spans["i:c"] = (d(2020, 1, 1), d(2026, 7, 20))
+    cut = guard_clusters(pairs, threshold=0.5, support=0.1, spans=spans)
+    assert "i:c" not in cut or cut["i:c"] != cut["i:a"]
+
+
+def _pairs_of(records: pl.DataFrame, truth: pl.DataFrame, same: bool) -> pl.DataFrame:
+    """Pairs of records that both filed, of one firm (``same``) or of two firms bearing the
+    same normalised name."""
+    filed = records.filter(pl.col("partners").is_not_null()).join(
+        truth.select("party_id", "entity_id"), on="party_id"
+    )
+    key = "entity_id" if same else "name_sorted"
+    pairs = filed.join(filed, on=key, suffix="_r").filter(pl.col("party_id") < pl.col("party_id_r"))
+    other = "entity_id" if not same else "name_sorted"
+    return pairs if same else pairs.filter(pl.col(other) != pl.col(f"{other}_r"))
+
+
+@pytest.mark.slow  # one window, generated for the test below
+def test_a_renamed_firm_carries_on_its_trade(renamed: list[dict[str, pl.DataFrame]]) -> None:
+    """The generator's re-registered importers keep their broker and, mostly, suppliers or
+    goods; honest firms that merely share a name rarely share a supplier."""
+    window = renamed[0]
+    records = party_records(window["parties"], window["entries"], window["lines"])
+    importers = records.filter(pl.col("role") == "importer")
+    shares = {
+        c: (pl.col(c).list.set_intersection(f"{c}_r").list.len() > 0).mean()
+        for c in ("partners", "goods", "brokers")
+    }
+    one = _pairs_of(importers, window["party_truth"], same=True).select(
+        **shares, either=pl.any_horizontal(
+            pl.col(c).list.set_intersection(f"{c}_r").list.len() > 0 for c in ("partners", "goods")
+        ).mean(),
+    )  # fmt: skip
+    two = _pairs_of(importers, window["party_truth"], same=False).select(**shares)
+    assert one["brokers"][0] > 0.8 and one["either"][0] > 0.75, one
+    assert two.height and two["partners"][0] < 0.05, two
+
+
+@pytest.mark.slow  # three windows: generation ~4 s, resolution ~3 s each
+def test_resolution_quality_per_role(renamed: list[dict[str, pl.DataFrame]]) -> None:
+    """Precision and recall of at least 0.9 per role on every seed's window, and more over
+    all of them (the benchmark measures the calibrated share at ~100,000 parties)."""
+    pooled = {role: [0, 0, 0] for role in ("importer", "manufacturer")}
+    for window in renamed:
+        res = resolve(window["parties"], window["entries"], window["lines"])
+        truth = window["party_truth"]
+        for role, sums in pooled.items():
+            q = pairwise_quality(res.links.filter(pl.col("role") == role), truth)
+            assert q["precision"] >= 0.9, (role, q)
+            assert q["recall"] >= 0.9, (role, q)
+            for i, key in enumerate(("true_positive_pairs", "predicted_pairs", "true_pairs")):
+                sums[i] += int(q[key])
+    for role, (tp, predicted, true) in pooled.items():
+        assert true >= (120 if role == "importer" else 250), (role, true)  # enough to measure
+        assert tp / predicted >= 0.93 and tp / true >= 0.92, (role, tp, predicted, true)
+
+
+@pytest.mark.slow  # one window: generation ~4 s, resolution ~3 s twice
+def test_twice_renamed_firms_resolve_whole_and_deterministically(
+    renamed: list[dict[str, pl.DataFrame]],
+) -> None:
+    window = renamed[0]
     res = resolve(window["parties"], window["entries"], window["lines"])
     truth = window["party_truth"]
-    for role in ("importer", "manufacturer"):
-        q = pairwise_quality(res.links.filter(pl.col("role") == role), truth)
-        assert q["true_pairs"] >= 80, (role, q)  # enough planted re-registrations to measure
-        assert q["precision"] >= 0.9, (role, q)
-        assert q["recall"] >= 0.9, (role, q)
-    # real multi-record clusters: importers renamed twice are resolved whole
     triples = truth.group_by("entity_id").len().filter(pl.col("len") == 3)["entity_id"]
-    assert triples.len() >= 5
+    assert triples.len() >= 3
     resolved = (
         truth.filter(pl.col("entity_id").is_in(triples.implode()))
         .join(res.links, on="party_id")
@@ -130,6 +278,5 @@ def test_resolution_quality_per_role(small: dict[str, pl.DataFrame]) -> None:
         .agg(pl.col("entity_id_right").n_unique().alias("n"))
     )
     assert (resolved["n"] == 1).mean() >= 0.6  # type: ignore[operator]
-    # deterministic
     again = resolve(window["parties"], window["entries"], window["lines"])
     assert again.links.equals(res.links)

@@ -59,6 +59,10 @@ def test_parties_cover_every_reference(frames: dict[str, pl.DataFrame]) -> None:
     assert entries["filer_code"].is_in(ids).all()
     assert lines["manufacturer_id"].drop_nulls().is_in(ids).all()
     assert set(frames["party_truth"]["party_id"].to_list()) == set(parties["party_id"].to_list())
+    # ... and nothing else: a record the window never names leaves no trace in it
+    named = pl.concat([entries["importer_id"], entries["consignee_id"], entries["filer_code"],
+                       lines["manufacturer_id"].drop_nulls()])  # fmt: skip
+    assert parties["party_id"].is_in(named.implode()).all()
     iors = parties.filter(pl.col("role") == "importer")["party_id"]
     assert iors.str.contains(r"^\d{2}-\d{9}$").all()
 

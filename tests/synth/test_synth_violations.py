@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 import pytest
 
 from tradeguard.domain.codes import VIOLATION_PTI, Violation
 from tradeguard.synth import calibration as cal
 from tradeguard.synth.generator import GenerationResult, generate
+from tradeguard.synth.parties import build_population, register_in_window
 from tradeguard.synth.violations import REVENUE_TYPES
 
 
@@ -85,22 +87,32 @@ def test_transshipment_moves_to_other_countries_after_the_drift_date(
     assert shares[0] > 0.45 > 0.3 > shares[1]
 
 
-def test_name_changers_reappear_under_a_new_ior(frames: dict[str, pl.DataFrame]) -> None:
-    pt, parties = frames["party_truth"], frames["parties"]
-    importers = pt.join(parties.filter(pl.col("role") == "importer"), on="party_id")
-    per_entity = importers.group_by("entity_id").agg(
-        pl.col("name"), pl.col("address"), pl.col("first_seen"), pl.col("kind").first(), n=pl.len()
-    )
-    renamed = per_entity.filter(pl.col("n") > 1)
-    # renamed once or twice; some of them port shoppers as well
-    assert set(renamed["n"].unique()) == {2, 3}
-    assert set(renamed["kind"].unique()) == {"name_changer", "port_shopper"}
-    assert (per_entity.filter(pl.col("kind") == "name_changer")["n"] > 1).all()
-    for names, addresses, seen in renamed.select("name", "address", "first_seen").iter_rows():
-        assert len(set(names)) == len(names) and len(set(addresses)) == len(addresses)
-        assert len(set(seen)) == len(seen)  # each record registered on its own day
-    honest = importers.filter(pl.col("kind") == "honest")
-    assert honest["entity_id"].n_unique() == honest.height
+def test_name_changers_reappear_under_a_new_ior() -> None:
+    pop = build_population(np.random.default_rng(5), 0.01, dt.date(2026, 7, 1), 20)
+    ent = pop.entities
+    changers = ent.filter(pl.col("changer"))
+    # renamed once or twice; some of them port shoppers as well; nobody else renamed
+    assert changers.height > 30
+    assert set(changers["kind"].unique()) == {"name_changer", "port_shopper"}
+    assert ent.filter(pl.col("kind") == "name_changer")["changer"].all()
+    records = pop.importers(ent["entity"].to_numpy())
+    renamed = records.filter(pl.col("new_ior").is_not_null())
+    assert renamed.height == changers.height
+    twice = renamed.filter(pl.col("new2_ior").is_not_null())
+    assert 0 < twice.height < renamed.height
+    for a, b in (("ior", "new_ior"), ("name", "new_name"), ("new_ior", "new2_ior")):
+        frame = renamed if a != "new_ior" else twice
+        assert (frame[a] != frame[b]).all(), (a, b)
+    assert ((twice["new2_name"] != twice["name"]) & (twice["new2_name"] != twice["new_name"])).all()
+    # each record registered on its own day
+    assert (changers["switch"] > changers["first_seen"]).all()
+    again = ent.filter(pl.col("new_id2") >= 0)
+    assert (again["switch2"] > again["switch"]).all()
+    # a paper change at the old premises for some, the same city for more, a move for the rest
+    same = (renamed["new_address"] == renamed["address"]).mean()
+    town = (renamed["new_city"] == renamed["city"]).mean()
+    assert same is not None and town is not None
+    assert 0.1 < same < 0.5 and same + 0.1 < town < 0.9
 
 
 def test_manufacturers_re_register_under_a_new_mid(frames: dict[str, pl.DataFrame]) -> None:
@@ -133,3 +145,18 @@ def test_every_pti_is_planted_at_the_calibrated_rate_on_a_larger_sample() -> Non
     counts = dict(truth.group_by("pti").len().drop_nulls().iter_rows())
     assert set(counts) == {VIOLATION_PTI[v].value for v in Violation}
     assert 0.015 <= result.summary["violating_entry_share"] <= 0.025
+
+
+def test_new_importers_keep_registering_during_the_window() -> None:
+    start, days = dt.date(2026, 7, 1), 20
+    pop = build_population(np.random.default_rng(5), 0.01, start, days)
+    ent = pop.entities
+    ids = ent["entity"].to_numpy()
+    later = register_in_window(pop, ids, np.full(len(ids), 10))  # each files first on day 10
+    moved = later.entities["first_seen"].to_numpy() != ent["first_seen"].to_numpy()
+    new = ent["new"].to_numpy() & ~ent["changer"].to_numpy()
+    assert not (moved & ~new).any()  # only new importers, never a re-registering firm
+    # at the rate they registered before the window: days / (90 + days) of them
+    assert 0.1 < moved[new].mean() < 0.3
+    seen = later.entities["first_seen"].to_numpy()[moved] - start.toordinal()
+    assert ((seen >= 10 - cal.NEW_IMPORTER_LAG_DAYS + 1) & (seen <= 10)).all()

@@ -164,12 +164,16 @@ def name_columns(name: pl.Expr) -> list[pl.Expr]:
 
 
 def _variant_keys(tokens: tuple[str, ...]) -> list[str]:
-    """Keys of every two words of a name (so that words added in front, in the middle or at
-    the end - "New", a city, "Hi-Tech" - still meet the shorter name), and of the name with
-    one word cut to its first two letters (a slip early in a word), on three-letter prefixes.
+    """Keys of the name's words with their letters sorted (two letters swapped, even at the
+    start of a word: "Altas" meets "Atlas"), of every two words of a name (so that words added
+    in front, in the middle or at the end - "New", a city, "Hi-Tech" - still meet the shorter
+    name), and of the name with one word cut to its first two letters (a slip early in a
+    word), on three-letter prefixes.
     """
     pre = sorted(t[:3] for t in tokens)
-    out = [
+    # each word with its letters sorted: a swap of two letters leaves it as it was
+    out = ["a:" + " ".join(sorted("".join(sorted(t)) for t in tokens))]
+    out += [
         f"p:{a} {b}" for i, a in enumerate(pre) for b in pre[i + 1 :]
     ]  # sorted, so "a b" is the same key from both names
     if 2 <= len(pre) <= 4:

@@ -6,16 +6,24 @@ Entity resolution compares records on four kinds of evidence:
   token prefixes and consonant skeletons, and the blocking keys built from them;
 * **place**: street address (and the street without its number), city, postal code, country;
 * **succession**: when the record was registered (``first_seen``; ``recent`` when within
-  :data:`RECENT_DAYS` of the end of the data) and last seen active; a re-registered firm's old
-  record goes quiet when the new one appears, while honest firms that happen to share a name
-  keep trading side by side;
-* **trade**: who the record trades with.  An importer keeps its suppliers (manufacturer IDs)
-  and its broker when it changes its IOR; a manufacturer keeps its customers (importers) when
-  it changes its MID.  Available only where the record filed in the data.
+  :data:`RECENT_DAYS` of the end of the data), when it last filed (``last_filed``) and when it
+  was last named at all (``last_active``: filings, and for importers mentions as consignee;
+  else its registration);
+  a re-registered firm's old record goes quiet when the new one appears, while honest firms
+  that happen to share a name keep trading side by side;
+* **trade** - what a firm does, which a new name and number do not change.  An importer keeps
+  its suppliers (``partners``: manufacturer IDs), its goods (``goods``: HTS-6), its ports of
+  entry (``ports``) and its broker (``brokers``: filer codes); a manufacturer keeps its
+  customers (``partners``: importer IDs) and its goods.  Each is the record's most frequent
+  values (at most :data:`LIMITS`), sorted; ``trade_keys`` are the few most frequent
+  suppliers or customers, a second way (besides the name) into a comparison block, and
+  ``premises`` (street address and postal code) a third, so that a firm trading under a name
+  that shares nothing with its old one is still compared with it.
+  Trade is known only where the record filed in the data (null otherwise).
 
-``entries`` (ENTRIES columns ``entry_number, importer_id, consignee_id, filer_code,
-filed_at``) and ``lines`` (``entry_number, manufacturer_id``) are optional: without them only
-name, place and registration are compared.
+``entries`` (ENTRIES columns ``entry_number, importer_id, consignee_id, filer_code, filed_at,
+port_code``) and ``lines`` (``entry_number, manufacturer_id, hts``) are optional, as are their
+optional columns: without them only name, place and registration are compared.
 """
 
 from __future__ import annotations
@@ -24,11 +32,20 @@ import polars as pl
 
 from tradeguard.entities.normalise import blocking_keys, name_columns
 
-__all__ = ["RESOLVED_ROLES", "party_records"]
+__all__ = ["LIMITS", "RESOLVED_ROLES", "TRADE_COLUMNS", "party_records"]
 
 RESOLVED_ROLES = ("importer", "manufacturer")
 RECENT_DAYS = 400
-_MAX_PARTNERS = 40  # trade partners kept per record (the most frequent): bounds comparison cost
+# values kept per record and trade column, the most frequent: what a firm mostly does (a large
+# importer shares a few of its hundreds of suppliers and goods with many others by chance,
+# its main ones rarely), and it bounds the comparison cost
+LIMITS = {"partners": 8, "brokers": 2, "goods": 8, "ports": 3, "trade_keys": 3}
+TRADE_COLUMNS = list(LIMITS)
+_TRADE_SCHEMA: dict[str, pl.DataType] = {
+    "party_id": pl.String(),
+    "role": pl.String(),
+    **{c: pl.List(pl.String) for c in TRADE_COLUMNS},
+}
 
 
 def _address(col: str) -> pl.Expr:
@@ -41,12 +58,12 @@ def _address(col: str) -> pl.Expr:
     )
 
 
-def _partners(frame: pl.DataFrame, key: str, partner: str, name: str) -> pl.DataFrame:
-    """``key -> [partner ...]``: the most frequent partners of each key (at most
-    :data:`_MAX_PARTNERS`), sorted; records without partners get none (null)."""
-    counted = frame.drop_nulls([key, partner]).group_by(key, partner).len()
-    top = counted.sort(["len", partner], descending=[True, False]).group_by(key).head(_MAX_PARTNERS)
-    return top.group_by(key).agg(pl.col(partner).sort().alias(name)).rename({key: "party_id"})
+def _most_frequent(frame: pl.DataFrame, key: str, value: str, name: str) -> pl.DataFrame:
+    """``party_id -> [value ...]``: the :data:`LIMITS` ``[name]`` most frequent values of each
+    key, sorted (ties: the smaller value first)."""
+    counted = frame.drop_nulls([key, value]).group_by(key, value).len()
+    top = counted.sort(["len", value], descending=[True, False]).group_by(key).head(LIMITS[name])
+    return top.group_by(key).agg(pl.col(value).sort().alias(name)).rename({key: "party_id"})
 
 
 def _activity(entries: pl.DataFrame | None, lines: pl.DataFrame | None) -> pl.DataFrame:
@@ -90,38 +107,48 @@ def _activity(entries: pl.DataFrame | None, lines: pl.DataFrame | None) -> pl.Da
     return pl.concat([p.select(list(schema)) for p in parts], how="vertical_relaxed")
 
 
+def _profile(frame: pl.DataFrame, key: str, values: dict[str, str], role: str) -> pl.DataFrame:
+    """The trade columns of one role: ``values`` maps a trade column to the column of
+    ``frame`` it counts per ``key``; columns ``frame`` lacks stay null."""
+    out = frame.select(pl.col(key).alias("party_id")).drop_nulls().unique()
+    for name, col in values.items():
+        if col in frame.columns:
+            out = out.join(_most_frequent(frame, key, col, name), on="party_id", how="left")
+    out = out.with_columns(role=pl.lit(role))
+    return out.select(
+        [pl.col(c) if c in out.columns else pl.lit(None, t).alias(c)
+         for c, t in _TRADE_SCHEMA.items()]
+    )  # fmt: skip
+
+
 def _trade(entries: pl.DataFrame | None, lines: pl.DataFrame | None) -> pl.DataFrame:
-    """``party_id, role, partners, brokers``: suppliers and brokers of importers, customers of
-    manufacturers."""
-    schema: dict[str, pl.DataType] = {
-        "party_id": pl.String(),
-        "role": pl.String(),
-        "partners": pl.List(pl.String),
-        "brokers": pl.List(pl.String),
-    }
-    out = pl.DataFrame(schema=schema)
-    if entries is None or lines is None or not entries.height or "manufacturer_id" not in lines:
+    """``party_id, role`` and the trade columns (:data:`TRADE_COLUMNS`) of importers (from
+    the entries they filed and their lines) and manufacturers (from their lines)."""
+    out = pl.DataFrame(schema=_TRADE_SCHEMA)
+    if entries is None or not entries.height or "importer_id" not in entries.columns:
         return out
-    keep = [c for c in ("importer_id", "filer_code") if c in entries.columns]
-    both = lines.select("entry_number", "manufacturer_id").join(
-        entries.select("entry_number", *keep), on="entry_number", how="inner"
-    )
-    suppliers = _partners(both, "importer_id", "manufacturer_id", "partners")
-    if "filer_code" in entries.columns:
-        brokers = _partners(entries, "importer_id", "filer_code", "brokers")
-        suppliers = suppliers.join(brokers, on="party_id", how="full", coalesce=True)
-    else:
-        suppliers = suppliers.with_columns(brokers=pl.lit(None, pl.List(pl.String)))
-    customers = _partners(both, "manufacturer_id", "importer_id", "partners").with_columns(
-        brokers=pl.lit(None, pl.List(pl.String))
-    )
-    return pl.concat(
-        [
-            suppliers.with_columns(role=pl.lit("importer")).select(list(schema)),
-            customers.with_columns(role=pl.lit("manufacturer")).select(list(schema)),
-        ],
-        how="vertical_relaxed",
-    )
+    heads = [c for c in ("importer_id", "filer_code", "port_code") if c in entries.columns]
+    parts = [_profile(entries.select(heads), "importer_id",
+                      {"brokers": "filer_code", "ports": "port_code"}, "importer")]  # fmt: skip
+    if lines is not None and lines.height and "manufacturer_id" in lines.columns:
+        cols = ["entry_number", "manufacturer_id"] + (["hts"] if "hts" in lines.columns else [])
+        both = lines.select(cols).join(
+            entries.select("entry_number", "importer_id"), on="entry_number", how="inner"
+        )
+        if "hts" in both.columns:
+            both = both.with_columns(hts6=pl.col("hts").str.slice(0, 6))
+        goods = {"goods": "hts6"}
+        kept = ["partners", "goods", "trade_keys"]
+        mine = {"partners": "manufacturer_id", **goods, "trade_keys": "manufacturer_id"}
+        by_importer = _profile(both, "importer_id", mine, "importer")
+        parts[0] = (
+            parts[0]
+            .drop(kept)
+            .join(by_importer.select("party_id", *kept), on="party_id", how="left")
+        )
+        theirs = {"partners": "importer_id", **goods, "trade_keys": "importer_id"}
+        parts.append(_profile(both, "manufacturer_id", theirs, "manufacturer"))
+    return pl.concat([p.select(list(_TRADE_SCHEMA)) for p in parts], how="vertical_relaxed")
 
 
 def party_records(
@@ -134,7 +161,8 @@ def party_records(
     ``parties`` follows ``domain.schema.PARTIES``.  Columns: ``unique_id`` (role:party_id),
     ``party_id, role, name``, the name columns of :func:`~tradeguard.entities.normalise.name_columns`,
     ``block_keys``, ``address, street, city, postal_code, country``, ``first_seen`` (registered,
-    else first active), ``recent``, ``last_active``, ``last_filed``, ``partners``, ``brokers``.
+    else first active), ``recent``, ``last_active``, ``last_filed`` and the trade columns
+    (:data:`TRADE_COLUMNS`).
     """
     p = parties.filter(pl.col("role").is_in(RESOLVED_ROLES))
     has = set(p.columns)
@@ -153,15 +181,27 @@ def party_records(
         if "first_seen" in has
         else pl.lit(None, pl.Date),
     ).unique("unique_id", keep="first")
-    out = out.with_columns(block_keys=blocking_keys(out))
+    out = out.with_columns(
+        block_keys=blocking_keys(out),
+        # the premises (street address and postal code) as a key: records registered at one
+        # address are compared whatever their names
+        premises=pl.when((pl.col("address") != "") & pl.col("postal_code").is_not_null()).then(
+            pl.concat_list(pl.col("address") + " " + pl.col("postal_code"))
+        ),
+    )
     out = (
         out.join(_activity(entries, lines), on=["party_id", "role"], how="left")
         .join(_trade(entries, lines), on=["party_id", "role"], how="left")
         .with_columns(
-            # registered, else first seen filing; last seen: its last filing, else registration
+            # registered, else first seen; last seen: named last, else registered (a record
+            # that never filed in the data keeps a null ``last_filed``)
             first_seen=pl.coalesce("registered", "first_active"),
             last_active=pl.coalesce("last_active", "registered"),
-            last_filed=pl.coalesce("last_filed", "registered"),
+            # neighbours through one broker: the postal code with each main broker
+            zip_brokers=pl.concat_list(
+                pl.col("postal_code") + " " + pl.col("brokers").list.get(i, null_on_oob=True)
+                for i in range(LIMITS["brokers"])
+            ).list.drop_nulls(),
         )
     )
     # registered within about a year of the end of the data: a re-registration is found while

@@ -2,29 +2,29 @@
 
 A *party* is a record (an IOR number or MID with a name and address); an *entity* is the
 real-world firm behind it.  Violators shed their history by re-registering, sometimes more
-than once: a new IOR number or MID, a varied name, another address.  What survives is the
-name's substance, the *succession* (the old record goes quiet when the new one appears) and
-the *trade* (the same suppliers and broker, the same customers).
+than once: a new IOR number or MID, a varied name - now and then a new one altogether -,
+perhaps another address.  What survives is what the firm does: the *trade* (the same
+suppliers, goods, ports and broker; a manufacturer's customers), the *succession* (the old
+record stops filing when the new one appears, often within days) and mostly the name's
+substance and the premises.
 
 Pipeline (:func:`resolve`):
 
 1. :func:`~tradeguard.entities.records.party_records` builds one comparison record per party:
    generic name normalisation and keys (``entities.normalise``), place, registration and
-   activity, trade partners;
-2. Splink (DuckDB) finds the candidate pairs - records sharing a blocking key in the same
-   country - and compares them on name, place, succession and trade (``entities.comparisons``); a
-   Fellegi-Sunter model per role scores them.  m comes from how re-registration comes about,
-   documented beside each level.  u is the frequency of each level *among the candidate
-   pairs that are not links* and the prior the share of links, estimated together by
-   expectation maximisation with m fixed: candidates already share a name, so u measures
-   how often look-alike firms also agree on place, succession and trade (random pairs would
-   overrate that evidence, which is far from independent of the name).  A rare name agreeing
-   counts more than a common one (term frequency);
+   activity, and the record's trade profile from the entries and lines it filed;
+2. Splink (DuckDB) finds the candidate pairs - records of one country sharing a name key, a
+   main trade partner, their premises, or their postal code and broker
+   (``comparisons.BLOCKS``) - and compares them on name, place, succession and trade
+   (``entities.comparisons``); a Fellegi-Sunter model per role and blocking rule scores them
+   (``entities.scoring``): m from how re-registration comes about, u and the prior learnt by
+   expectation maximisation among the rule's candidates, rare names and brokers counting more;
 3. Splink clusters the pairs at ``threshold`` (connected components), and a *chaining guard*
-   splits a cluster of three or more records unless every two of its records are themselves
-   a likely pair (match probability at least ``support``): a look-alike honest firm linked to
-   one end of a re-registration cannot drag a third party into the entity.  The guard drops
-   the cluster's weakest link until every part holds together;
+   splits a cluster of three or more records unless every two of its records hold together -
+   a likely pair themselves (match probability at least ``support``) or one record following
+   the other - so that a look-alike honest firm linked to one end of a re-registration cannot
+   drag a third party into the entity.  The guard drops the cluster's weakest link until
+   every part holds together;
 4. each cluster's ``entity_id`` is the party id of its *original* record (the earliest
    registered, then the smallest id), so a firm keeps its id when it re-registers again, and
    a party alone - or first seen after the resolution - is simply its own entity.
@@ -35,22 +35,17 @@ The result is a polars frame ``party_id, role, entity_id, match_weight, match_pr
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
-from tradeguard.entities.comparisons import (
-    BY_ROLE,
-    NAME,
-    comparison_vectors,
-    m_table,
-)
+from tradeguard.entities.candidates import comparison_vectors
 from tradeguard.entities.records import RESOLVED_ROLES, party_records
+from tradeguard.entities.scoring import score_pairs
 
 __all__ = ["ResolveResult", "resolve", "pairwise_scores", "guard_clusters", "LINK_COLUMNS"]
 
@@ -71,79 +66,6 @@ class ResolveResult:
 
     links: pl.DataFrame
     pairs: pl.DataFrame
-
-
-_EM_ITERATIONS = 8
-_PSEUDO = 100.0  # weight, in candidates, of the starting u and prior
-_PRIOR0 = 0.01
-_TF_LEVELS = (len(NAME[1]), len(NAME[1]) - 1)  # same words; one name within the other
-
-
-def _weights(
-    vectors: pl.DataFrame, role: str, u: dict[str, dict[int, float]], tf: dict[int, float]
-) -> pl.Expr:
-    """Sum over the comparisons of log2(m / u) of each pair's level (0 for a null level); at
-    the name levels of :data:`_TF_LEVELS`, u scaled by how common the (shorter) name is
-    against the level's average (term frequency: a rare name agreeing says more)."""
-    total = pl.lit(0.0)
-    for name, levels, _ in BY_ROLE[role]:
-        g = pl.col(f"gamma_{name}")
-        for gamma, (m, _, _) in m_table(levels).items():
-            w = pl.lit(math.log2(m / u[name][gamma]))
-            if name == "name" and gamma in tf:
-                w = w + (tf[gamma] / pl.col("name_tf")).log(2)
-            total = total + pl.when(g == gamma).then(w).otherwise(0.0)
-    return total
-
-
-def score_pairs(
-    vectors: pl.DataFrame, role: str, iterations: int = _EM_ITERATIONS
-) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Match weight and probability of each candidate pair, and the model (m, u, prior).
-
-    m is fixed (``BY_ROLE``).  u of each level is its frequency among the candidates that
-    are not links, and the prior the share of links among them, refined by expectation
-    maximisation with m held fixed (so that the few true links do not inflate the u of the
-    levels they dominate).  Both are smoothed towards their starting values (``BY_ROLE``'s u,
-    a prior of :data:`_PRIOR0`) with the weight of :data:`_PSEUDO` candidates: a small data set
-    leans on them, a large one decides for itself.
-    """
-    gammas = {name: vectors[f"gamma_{name}"] for name, _, _ in BY_ROLE[role]}
-    p_link = pl.Series([0.0] * vectors.height, dtype=pl.Float64)
-    u: dict[str, dict[int, float]] = {}
-    tf: dict[int, float] = {}
-    for gamma in _TF_LEVELS:
-        at = vectors.filter(pl.col("gamma_name") == gamma)["name_tf"]
-        tf[gamma] = float(at.mean()) if at.len() else 1.0  # type: ignore[arg-type]
-    prior = _PRIOR0
-    for _ in range(max(iterations, 1)):
-        non = 1.0 - p_link
-        for name, levels, _ in BY_ROLE[role]:
-            g = gammas[name]
-            known = float((non * (g != -1)).sum())
-            u[name] = {
-                gamma: (float((non * (g == gamma)).sum()) + _PSEUDO * u0) / (known + _PSEUDO)
-                for gamma, (_, _, u0) in m_table(levels).items()
-            }
-        total = _weights(vectors, role, u, tf) + math.log2(prior / (1 - prior))
-        p_link = vectors.select(1 / (1 + (-total * math.log(2)).exp())).to_series()
-        prior = (float(p_link.sum()) + _PSEUDO * _PRIOR0) / (vectors.height + _PSEUDO)
-    total = _weights(vectors, role, u, tf) + math.log2(prior / (1 - prior))
-    scored = vectors.select(
-        "unique_id_l",
-        "unique_id_r",
-        total.alias("match_weight"),
-        (1 / (1 + (-total * math.log(2)).exp())).alias("match_probability"),
-    )
-    model = {
-        "candidates": vectors.height,
-        "prior": prior,
-        "comparisons": {
-            name: {g: (label, m, u[name][g]) for g, (m, label, _) in m_table(levels).items()}
-            for name, levels, _ in BY_ROLE[role]
-        },
-    }
-    return scored, model
 
 
 @contextmanager
@@ -215,16 +137,38 @@ def _splink_clusters(pairs: pl.DataFrame, threshold: float) -> dict[str, str]:
     return dict(out.select("unique_id", pl.col("cluster_id").cast(pl.String)).iter_rows())
 
 
+Span = tuple[dt.date | None, dt.date | None]  # (registered or first seen, last filing)
+
+
+def _successive(a: Span, b: Span) -> bool:
+    """Whether one record stopped filing before the other was registered (or first seen)."""
+    return any(
+        last is not None and first is not None and last < first
+        for last, first in ((a[1], b[0]), (b[1], a[0]))
+    )
+
+
 def guard_clusters(
-    pairs: pl.DataFrame, threshold: float = DEFAULT_THRESHOLD, support: float = DEFAULT_SUPPORT
+    pairs: pl.DataFrame,
+    threshold: float = DEFAULT_THRESHOLD,
+    support: float = DEFAULT_SUPPORT,
+    spans: Mapping[str, Span] | None = None,
 ) -> dict[str, str]:
     """Clusters of the pairs at ``threshold`` with the chaining guard: ``unique_id -> cluster``.
 
     Splink clusters the links at or above ``threshold`` (connected components); a cluster of
-    three or more records is kept only when every two of its records score at least
-    ``support`` between themselves, else its weakest link is dropped and the parts are
+    three or more records is kept only when every two of its records hold together - score
+    at least ``support`` between themselves, or (given their ``spans``) follow one another,
+    as the records of a firm that re-registered twice do, the first and the last sharing
+    little more than the handover - else its weakest link is dropped and the parts are
     checked again.  Records without a link are left out (each is its own cluster).
     """
+
+    def together(a: str, b: str) -> bool:
+        if prob.get((a, b) if a < b else (b, a), 0.0) >= support:
+            return True
+        return spans is not None and a in spans and b in spans and _successive(spans[a], spans[b])
+
     prob = {
         (a, b) if a < b else (b, a): p
         for a, b, p in pairs.select("unique_id_l", "unique_id_r", "match_probability").iter_rows()
@@ -254,9 +198,7 @@ def guard_clusters(
             groups.setdefault(root, []).append(node)
         for root, group in groups.items():
             cohesive = len(group) <= 2 or all(
-                prob.get((a, b), 0.0) >= support
-                for i, a in enumerate(group)
-                for b in group[i + 1 :]
+                together(a, b) for i, a in enumerate(group) for b in group[i + 1 :]
             )
             if cohesive:
                 out.update(dict.fromkeys(group, root))
@@ -281,7 +223,11 @@ def resolve(
     """
     records = party_records(parties, entries, lines)
     pairs = pairwise_scores(records)
-    cluster = guard_clusters(pairs, threshold, support)
+    spans = {
+        uid: (first, last)
+        for uid, first, last in records.select("unique_id", "first_seen", "last_filed").iter_rows()
+    }
+    cluster = guard_clusters(pairs, threshold, support, spans)
     kept = pairs.filter(
         (pl.col("match_probability") >= threshold)
         & pl.col("unique_id_l")

@@ -58,6 +58,12 @@ REST_PARETO_ALPHA = 1.2
 TOP_LINES_MEAN = 4.7  # lines per entry of the top tier
 REST_FORMAL_LINES_MEAN = 4.0  # lines per formal entry of everyone else
 TOP_VALUE_FACTOR = 1.4  # a top-tier line is worth 1.4 times a line of the others
+# Importers specialise: this share of a line's goods comes from one of the importer's few
+# staple chapters, whatever the origin (drawn from its main source country's mix), the rest
+# from the origin's whole mix; half of the other lines are its own product of the chapter too.
+STAPLE_CHAPTER_SHARE = 0.7
+STAPLE_CHAPTERS = 3
+STAPLE_PRODUCT_SHARE = 0.8  # staple lines that are the importer's own product of the chapter
 TOP_PRIMARY_ORIGIN = 0.3  # share of a top importer's entries from its main source country
 REST_PRIMARY_ORIGIN = 0.6
 
@@ -326,6 +332,16 @@ PORT_SHOPPER_RISK = 3.0  # risk multiplier of port shoppers over other violators
 BUSY_IMPORTER_SHARE = 0.1  # the busier importers: the top tenth by activity, below the top tier
 SHOPPER_NAME_CHANGER_SHARE = 0.35  # port shoppers that also re-register under a new IOR
 TWICE_RENAMED_SHARE = 0.3  # name changers that re-register a second time
+FRESH_NAME_SHARE = 0.05  # re-registrations under a new name altogether, not a variant
+# Where a re-registered importer's new record sits: a paper change at the same premises for
+# some, another street in the same city for others, the rest move (an old record's successor,
+# and a second successor's, each drawn on its own).
+SUCCESSOR_SAME_ADDRESS = 0.3
+SUCCESSOR_SAME_CITY = 0.3  # besides those at the same address
+# A customer naming a re-registered firm as consignee quotes its old IOR now and then: this
+# share right after the switch, fading with this time constant (days) as records catch up.
+STALE_CONSIGNEE_SHARE = 0.2
+STALE_CONSIGNEE_DAYS = 90
 IN_WINDOW_SWITCH_SHARE = 0.4  # name changers that switch inside the window, not before it
 # Manufacturers re-registering under a new MID (new name variant and address) during a
 # window: more of them in the countries goods under orders are transshipped through.
@@ -333,6 +349,9 @@ MFR_REREGISTER_SHARE = 0.02
 MFR_REREGISTER_SHARE_TRANSSHIP = 0.08
 MFR_TRANSSHIP_COUNTRIES = ("VN", "MY", "TH", "KH", "ID")
 NEW_IMPORTER_SHARE = 0.04  # first seen within 90 days of the start
+# New importers keep registering during the window, at the rate they did before it: a share
+# days / (90 + days) of them registers inside it, shortly before its first entry.
+NEW_IMPORTER_LAG_DAYS = 7  # registration to first entry: 0 to 6 days
 NEW_IMPORTER_RISK = 3.0
 TRUSTED_RISK = 0.12
 VIOLATOR_RISK = 25.0

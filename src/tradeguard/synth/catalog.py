@@ -60,13 +60,16 @@ class Catalog:
         chapters: np.ndarray,
         key: np.ndarray | None = None,
         salt: int = 0,
+        stable: float | np.ndarray = 0.5,
     ) -> np.ndarray:
         """One product per element of ``chapters``; with ``key`` (e.g. an importer id) the
-        product is a stable function of (key, chapter): importers keep to their staples."""
+        product is, with probability ``stable`` (per element or for all), a stable function
+        of (key, chapter): importers keep to their staples."""
         out = np.empty(len(chapters), dtype=np.int64)
         u = rng.random(len(chapters))
         if key is not None:
-            u = np.where(u < 0.5, unit(key * 100 + chapters, salt, 30), rng.random(len(chapters)))
+            own = unit(key * 100 + chapters, salt, 30)
+            u = np.where(u < stable, own, rng.random(len(chapters)))
         for ch in np.unique(chapters):
             mask = chapters == ch
             pool = self.by_chapter[int(ch)]

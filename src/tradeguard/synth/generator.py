@@ -30,7 +30,7 @@ from tradeguard.synth import calibration as cal
 from tradeguard.synth import trade
 from tradeguard.synth.catalog import Catalog, build_catalog
 from tradeguard.synth.outcomes import select_and_inspect
-from tradeguard.synth.parties import Population, build_population
+from tradeguard.synth.parties import Population, build_population, register_in_window
 from tradeguard.synth.tables import assign_manufacturers, build_parties, finalize_entries
 from tradeguard.synth.violations import REVENUE_TYPES, plant
 
@@ -62,6 +62,7 @@ def generate(
     rng = np.random.default_rng(seed)
     pop = build_population(rng, scale, start, days)
     entries = trade.generate_entries(rng, pop, ref, start, days, scale)
+    pop = register_in_window(pop, entries["entity"].to_numpy(), entries["day"].to_numpy())
     lines = trade.generate_lines(rng, entries, pop, cat, start, scale)
     lines = plant(rng, entries, lines, pop, cat, start)
     lines = _declared_and_true(rng, lines, cat, entries, start)

@@ -3,10 +3,14 @@
 An *entity* is a real-world importer; a *party* is a record in the system (an IOR number with a
 name and address).  Most entities have one party.  Name changers, violators who re-register
 after a penalty, have two or three: the old IOR until their switch date, a new one (new number,
-varied name, another address, first seen at the switch) after it, and for some a third after a
-second switch.  Some port shoppers change names too.  Manufacturers re-register as well: a
-share of them ships under a new MID (varied name, new street, sometimes another city) from a
-switch date inside the window (``synth.renames``).  ``party_truth`` records every link.
+varied name, first seen at the switch) after it, and for some a third after a second switch.
+A new record sits at the old premises, in the same city or elsewhere
+(``calibration.SUCCESSOR_*``); the firm behind it carries on as before - the same suppliers,
+goods, ports and broker, which are drawn per entity, not per record.  Some port shoppers
+change names too.  Manufacturers re-register as well: a share of them ships under a new MID
+(varied name, new street, sometimes another city) from a switch date inside the window
+(``synth.renames``).  ``party_truth`` records every link.  New importers keep registering
+during the window (:func:`register_in_window`), so a new IOR is not by itself a sign.
 
 Sizes are heavy-tailed and come in two tiers (see ``calibration``): the top ~0.4% of
 importers share about half of the entries, the long tail the rest, with weights taken from
@@ -19,7 +23,7 @@ sizes, fewer among the largest and among trusted partners, more among new import
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -122,21 +126,69 @@ class Population:
         second = pl.select(
             pl.when(second == name).then(second + " Group").otherwise(second)
         ).to_series()
-        for prefix, id_col, new_name in (("new", "new_id", first), ("new2", "new_id2", second)):
+        place = ("address", "city", "state", "postal_code")
+        before = out.select(place)  # where the previous record sat
+        for prefix, id_col, new_name, field in (
+            ("new", "new_id", first, 60),
+            ("new2", "new_id2", second, 61),
+        ):
             new_id = rows[id_col].to_numpy()
             changed = pl.Series(new_id >= 0)
-            addr = names.us_addresses(np.where(new_id >= 0, new_id, entity), self.salt)
+            addr = _successor_address(
+                before, names.us_addresses(np.where(new_id >= 0, new_id, entity), self.salt),
+                names.unit(entity, self.salt, field),
+            )  # fmt: skip
             out = out.with_columns(
                 pl.when(changed)
                 .then(names.ior_numbers(np.maximum(new_id, 0)))
                 .alias(f"{prefix}_ior"),
                 pl.when(changed).then(new_name).alias(f"{prefix}_name"),
-                *[
-                    addr[c].alias(f"{prefix}_{c}")
-                    for c in ("address", "city", "state", "postal_code")
-                ],
+                *[addr[c].alias(f"{prefix}_{c}") for c in place],
             )
+            before = addr
         return out
+
+
+def _successor_address(before: pl.DataFrame, moved: pl.DataFrame, u: np.ndarray) -> pl.DataFrame:
+    """Where a re-registered importer's new record sits (``u`` uniform per firm): at the
+    previous record's premises (:data:`~calibration.SUCCESSOR_SAME_ADDRESS`), on another
+    street of the same city (:data:`~calibration.SUCCESSOR_SAME_CITY`), else ``moved``."""
+    stay = pl.Series(u < cal.SUCCESSOR_SAME_ADDRESS)
+    town = pl.Series(u < cal.SUCCESSOR_SAME_ADDRESS + cal.SUCCESSOR_SAME_CITY)
+    return pl.DataFrame(
+        {
+            "address": pl.select(
+                pl.when(stay).then(before["address"]).otherwise(moved["address"])
+            ).to_series(),
+            **{
+                c: pl.select(pl.when(town).then(before[c]).otherwise(moved[c])).to_series()
+                for c in ("city", "state", "postal_code")
+            },
+        }
+    )
+
+
+def register_in_window(pop: Population, entity: np.ndarray, day: np.ndarray) -> Population:
+    """New importers keep registering during the window, as they did before it.
+
+    A share ``days / (90 + days)`` of the new importers (firms that never re-register)
+    registers inside the window rather than in the 90 days before it: 0 to 6 days before its
+    first entry (``entity``, ``day``: the window's filings), or on a drawn day when it files
+    none.  Without them every IOR first seen inside a window would be a re-registration.
+    """
+    ent = pop.entities
+    ids = ent["entity"].to_numpy()
+    share = pop.days / (90 + pop.days)
+    chosen = (
+        ent["new"].to_numpy() & ~ent["changer"].to_numpy() & (names.unit(ids, pop.salt, 62) < share)
+    )
+    first = np.full(ent.height, pop.days, dtype=np.int64)
+    np.minimum.at(first, entity, day.astype(np.int64))
+    drawn = (names.unit(ids, pop.salt, 63) * pop.days).astype(np.int64)
+    lag = (names.hashed(ids, pop.salt, 64) % np.uint64(cal.NEW_IMPORTER_LAG_DAYS)).astype(np.int64)
+    registered = pop.start_ord + np.where(first < pop.days, first - lag, drawn)
+    first_seen = np.where(chosen, registered, ent["first_seen"].to_numpy())
+    return replace(pop, entities=ent.with_columns(first_seen=pl.Series(first_seen)))
 
 
 def _pareto_weights(n: int, alpha: float) -> np.ndarray:

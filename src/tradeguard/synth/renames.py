@@ -13,7 +13,8 @@ importers      another legal form ("Pacific Trading Holdings LLC"), a typo anywh
                (a letter dropped, doubled or swapped), "New ..." in front, a word cut short
                ("Pac. Trading Corp"), capitals, words swapped, punctuated or spelled-out legal
                forms ("Pacific Trading, L.L.C."), a trade abbreviation ("Pacific Prods Inc"),
-               a word added ("Pacific Global Trading LLC"), words run together
+               a word added ("Pacific Global Trading LLC"), words run together - or, for
+               one in twenty, a new name altogether ("Summit Crest Supply Inc")
 manufacturers  another (spelled-out) legal form, the city in front ("Ningbo Sheng Metal Co
                Ltd"), a plural, typos, words run together, capitals, a word added
 =============  ==============================================================================
@@ -24,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from tradeguard.synth.names import hashed, unit
+from tradeguard.synth import calibration as cal
+from tradeguard.synth.names import company_names, hashed, unit
 
 __all__ = ["importer_name_variants", "manufacturer_variants", "mid_codes", "strip_legal_form"]
 
@@ -79,7 +81,8 @@ def _typo(word: pl.Expr, u_pos: pl.Expr, u_op: pl.Expr) -> pl.Expr:
 def importer_name_variants(
     names: pl.Series, keys: np.ndarray, salt: int, field: int = 9
 ) -> pl.Series:
-    """A re-registered importer's new name (one of ten kinds, see the module docstring).
+    """A re-registered importer's new name (one of ten kinds of variant, or a new name; see
+    the module docstring).
 
     ``field`` separates successive renamings of one firm (a second renaming varies the first
     variant again).  Never identical to the input.
@@ -132,8 +135,13 @@ def importer_name_variants(
         .otherwise(first + last + " " + pl.col("form"))
         .str.strip_chars()
     )
+    # one in twenty trades under a new name altogether: only its trade, premises and timing
+    # tie it to the old one
+    fresh = pl.Series(unit(keys, salt, field + 7) < cal.FRESH_NAME_SHARE)
+    other = company_names(keys + 60_000_000 + field * 1_000_000, salt)
+    chosen = pl.when(pl.lit(fresh)).then(pl.lit(other)).otherwise(out)
     return frame.select(
-        pl.when(out == pl.col("n")).then(out + " Co").otherwise(out).alias("name")
+        pl.when(chosen == pl.col("n")).then(chosen + " Co").otherwise(chosen).alias("name")
     ).to_series()
 
 

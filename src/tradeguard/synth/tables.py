@@ -103,9 +103,11 @@ def finalize_entries(
     other = rng.integers(0, n_ent, out.height)
     own = rng.random(out.height) < 0.9
     consignee_entity = np.where(own, e, other)
-    # another firm is named by its current IOR, now and then by an old one it has shed
-    other_now, _ = pop.current_record(other, filed_ord)
-    stale = names.unit(np.arange(out.height), pop.salt, 47) < 0.2
+    # another firm is named by its current IOR, now and then by an old one it has shed -
+    # less and less as its customers catch up with the change
+    other_now, since = pop.current_record(other, filed_ord)
+    p_stale = cal.STALE_CONSIGNEE_SHARE * np.exp(-(filed_ord - since) / cal.STALE_CONSIGNEE_DAYS)
+    stale = names.unit(np.arange(out.height), pop.salt, 47) < p_stale
     other_ior = names.ior_numbers(np.where(stale, other, other_now)).to_numpy()
     consignee = np.where(own, importer, other_ior)
 
@@ -142,9 +144,11 @@ def build_parties(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Parties referenced by the generated entries and lines, and their real-world entities.
 
-    Importers appear with every record of their entity (a name changer's old and new IORs,
-    even when only one of them filed in the window), and re-registered manufacturers with both
-    MIDs, so entity resolution has every end.
+    A party is listed when the window's data name it: an IOR as importer or consignee, a MID
+    on a line, a filer code.  A name changer's old IOR that files nothing in the window (it
+    re-registered before it) is left out, as is a re-registered manufacturer's old MID
+    without lines in it: a window's extract holds no trace of them, so ``party_truth`` -
+    which lists exactly the parties - only links records that are there to be linked.
     """
     used = np.unique(
         np.concatenate([entries["entity"].to_numpy(), entries["consignee_entity"].to_numpy()])
@@ -211,7 +215,17 @@ def build_parties(
         trusted_since=pl.lit(None, pl.Date), trusted_verified=pl.lit(None, pl.Date),
         entity_id="entity_id", kind="kind",
     )  # fmt: skip
-    allp = pl.concat([old, *renamed, filers, mfrs], how="vertical_relaxed")
+    named = pl.concat(
+        [
+            entries.select(party_id="importer_id", role=pl.lit("importer")),
+            entries.select(party_id="consignee_id", role=pl.lit("importer")),
+            lines.select(party_id="manufacturer_id", role=pl.lit("manufacturer")),
+        ]
+    ).unique()
+    records = pl.concat([old, *renamed, mfrs], how="vertical_relaxed").join(
+        named, on=["party_id", "role"], how="semi", maintain_order="left"
+    )
+    allp = pl.concat([records, filers], how="vertical_relaxed")
     parties = allp.drop("entity_id", "kind")
     truth = allp.select("party_id", "entity_id", "kind")
     return parties, truth

@@ -216,14 +216,26 @@ def generate_lines(
     mixed = (line_number > 1) & (rng.random(n) < 0.08)
     origin = np.where(mixed, countries[_weighted_pick(rng.random(n), entry_share)], origin)
 
-    # Product: chapter from the origin's mix, then a line of that chapter.
+    # Product: chapter from the origin's mix, then a line of that chapter.  Importers keep to
+    # their line of goods: most lines come from one of a few staple chapters of the
+    # importer's own, whatever country it buys them in (drawn from the mix of its main source
+    # country, so that each country's goods keep their mix over all importers), and within a
+    # staple chapter mostly its own product.
     chapter = np.empty(n, dtype=np.int64)
     uc = rng.random(n)
-    for cc in np.unique(origin):
-        mask = origin == cc
+    staple = uc < cal.STAPLE_CHAPTER_SHARE
+    which = np.minimum((uc / cal.STAPLE_CHAPTER_SHARE * cal.STAPLE_CHAPTERS).astype(np.int64),
+                       cal.STAPLE_CHAPTERS - 1)  # fmt: skip
+    own = unit(entity * cal.STAPLE_CHAPTERS + which, pop.salt, 35)
+    rest = (uc - cal.STAPLE_CHAPTER_SHARE) / (1 - cal.STAPLE_CHAPTER_SHARE)
+    mix_of = np.where(staple, ent["primary_origin"].to_numpy()[entity], origin)
+    u_chapter = np.where(staple, own, rest)
+    for cc in np.unique(mix_of):
+        mask = mix_of == cc
         chs, p = cat.chapter_mix(str(cc))
-        chapter[mask] = chs[_weighted_pick(uc[mask], p)]
-    product = cat.sample_in_chapters(rng, chapter, key=entity, salt=pop.salt)
+        chapter[mask] = chs[_weighted_pick(u_chapter[mask], p)]
+    stable = np.where(staple, cal.STAPLE_PRODUCT_SHARE, 0.5)
+    product = cat.sample_in_chapters(rng, chapter, key=entity, salt=pop.salt, stable=stable)
 
     # Value: lognormal x chapter factor x country factor x importer size; scaled per day below.
     country_factor = {c: v[0] / v[1] for c, v in cal.COUNTRIES.items()}
