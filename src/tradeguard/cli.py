@@ -6,9 +6,17 @@ the function body, so ``tradeguard --help`` stays fast.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import typer
+
+# The API server runs polars on one thread unless told otherwise (``tradeguard serve``, see
+# api/commands.py).  polars reads POLARS_MAX_THREADS once, when it is imported, and the stage
+# commands registered below import it: so the default is set here, before them.
+if sys.argv[1:2] == ["serve"]:
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
 app = typer.Typer(
     help="tradeguard: trade facilitation and enforcement for customs administrations.",

@@ -15,7 +15,15 @@ def serve(
     ),
     log_level: str = typer.Option("warning", help="uvicorn log level: info, warning, error."),
 ) -> None:
-    """Serve the API under /api/v1 (OpenAPI at /api/v1/openapi.json); migrates the database."""
+    """Serve the API under /api/v1 (OpenAPI at /api/v1/openapi.json); migrates the database.
+
+    Run one worker per core: a worker's Python code holds one core at most, and each worker
+    gathers its own micro-batches (``benchmarks/api_load.py`` uses 2 on the 2-core machine).
+    polars runs on one thread in the server (POLARS_MAX_THREADS=1 unless set, see cli.py): the
+    API computes micro-batches of tens of lines, where handing each of a hundred small frame
+    operations to a thread pool costs more CPU than it saves, and the workers keep the cores
+    busy anyway.
+    """
     import uvicorn
 
     from tradeguard.config import get_settings

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, literal, select, union_all
 
 from tradeguard.api import security
 from tradeguard.config import Settings
@@ -87,30 +87,43 @@ class Database:
             yield conn
 
 
-def get_settings(request: Request) -> Settings:
+# The accessors below are ``async``: FastAPI runs a plain ``def`` dependency on a worker
+# thread, a hop that costs more than the lookup itself on every request.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
 def load_principal(conn: Connection, user_id: int) -> Principal | None:
     """The active user ``user_id`` with its importers and ports, or None."""
     row = conn.execute(select(users).where(users.c.id == user_id, users.c.active)).first()
-    if row is None:
-        return None
-    importers = conn.execute(
-        select(user_importers.c.importer_id).where(user_importers.c.user_id == user_id)
-    ).scalars()
-    ports = conn.execute(select(user_ports.c.port_code).where(user_ports.c.user_id == user_id))
+    return None if row is None else _principal(conn, row)
+
+
+def _principal(conn: Connection, user: Any) -> Principal:
+    """The principal of an active ``users`` row, with what it is bound to (one query for
+    importers and ports together: every API call pays it)."""
+    uid = user.id
+    bound = conn.execute(
+        union_all(
+            select(literal("importer"), user_importers.c.importer_id).where(
+                user_importers.c.user_id == uid
+            ),
+            select(literal("port"), user_ports.c.port_code).where(user_ports.c.user_id == uid),
+        )
+    ).all()
     return Principal(
-        user_id=row.id,
-        username=row.username,
-        role=Role(row.role),
-        filer_code=row.filer_code,
-        importers=frozenset(importers),
-        ports=frozenset(ports.scalars()),
+        user_id=uid,
+        username=user.username,
+        role=Role(user.role),
+        filer_code=user.filer_code,
+        importers=frozenset(code for kind, code in bound if kind == "importer"),
+        ports=frozenset(code for kind, code in bound if kind == "port"),
     )
 
 
@@ -128,14 +141,16 @@ def get_principal(
     scheme, _, token = auth.partition(" ")
     with db.connect() as conn:
         if scheme.lower() == "bearer" and token.strip():
+            # the token with its user when active (the user's columns are null otherwise)
+            active = (users.c.id == api_tokens.c.user_id) & users.c.active
             row = conn.execute(
-                select(api_tokens.c.user_id, api_tokens.c.expires_at).where(
-                    api_tokens.c.token_hash == security.token_hash(token.strip())
-                )
+                select(api_tokens.c.expires_at, users)
+                .select_from(api_tokens.outerjoin(users, active))
+                .where(api_tokens.c.token_hash == security.token_hash(token.strip()))
             ).first()
             if row is None or row.expires_at <= utcnow():
                 raise NotAuthenticated("the bearer token is unknown or has expired")
-            principal = load_principal(conn, row.user_id)
+            principal = None if row.id is None else _principal(conn, row)
         elif cookie := request.cookies.get(SESSION_COOKIE):
             session = security.read_session(settings.secret_key, cookie)
             if session is None:
@@ -169,7 +184,8 @@ class Allow:
         # Resolved lazily so public routes never touch the token table.
         if self.allowed_roles is None:
             return None
-        principal = get_principal(request, get_db(request), get_settings(request))
+        state = request.app.state
+        principal = get_principal(request, state.db, state.settings)
         if principal.role not in self.allowed_roles:
             raise PermissionDenied(f"role {principal.role.value} may not use this route")
         request.state.principal = principal
@@ -215,7 +231,7 @@ class Page:
         }
 
 
-def get_page(
+async def get_page(
     request: Request,
     limit: Annotated[
         int, Query(ge=1, le=1000, description="Page size (capped by the server).")
@@ -223,4 +239,4 @@ def get_page(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page:
     """Pagination of every list: ``limit`` is capped at ``Settings.page_max``."""
-    return Page(min(limit, get_settings(request).page_max), offset)
+    return Page(min(limit, request.app.state.settings.page_max), offset)

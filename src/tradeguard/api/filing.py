@@ -13,9 +13,10 @@ The order matters:
    goes out only after it commits.  A concurrent duplicate loses the primary-key race and is
    answered from the winner's record.
 
-Steps 3 and 4 run for a whole micro-batch of concurrent new filings at once when the
-pipeline offers batch stages (:mod:`tradeguard.api.filing_batch`: one engine call per stage,
-one transaction); replacements and the fallback of a failed batch take :func:`file_one`.
+Steps 2 (its reads), 3 and 4 run for a whole micro-batch of concurrent new filings at once
+when the pipeline offers batch stages (:mod:`tradeguard.api.filing_batch`: one query per
+batch, one engine call per stage, one transaction); replacements and the fallback of a failed
+batch take :func:`file_one`.
 
 Port capacity is read from the day's committed decisions inside the transaction that stores
 the lanes.  A micro-batch shares what is left among its entries and batches of one process
@@ -90,6 +91,14 @@ def _replay(conn: Connection, number: str, digest: str, replace: bool) -> EntryP
     """The stored answer for the same content, None for a new filing or an allowed
     replacement; raises Conflict otherwise."""
     row = conn.execute(select(idempotency).where(idempotency.c.entry_number == number)).first()
+    return replayed(conn, row, number, digest, replace)
+
+
+def replayed(
+    conn: Connection, row: Any, number: str, digest: str, replace: bool
+) -> EntryPublic | None:
+    """:func:`_replay` given the idempotency ``row`` of ``number`` (None: never filed), for
+    callers that read the rows of many numbers at once."""
     if row is None:
         return None
     if row.content_hash == digest:
@@ -153,12 +162,20 @@ def _fields(policy: LanePolicy) -> dict[str, Any]:
 
 
 def _trusted(conn: Connection, importer_id: str) -> str:
-    status = conn.execute(
-        select(parties.c.trusted_status).where(
-            parties.c.party_id == importer_id, parties.c.role == "importer"
+    return trusted_statuses(conn, [importer_id])[importer_id]
+
+
+def trusted_statuses(conn: Connection, importer_ids: list[str]) -> dict[str, str]:
+    """Each importer's trusted-partner status (``none`` when unknown), in one query."""
+    rows = conn.execute(
+        select(parties.c.party_id, parties.c.trusted_status).where(
+            parties.c.party_id.in_(sorted(set(importer_ids))), parties.c.role == "importer"
         )
-    ).scalar()
-    return status or "none"
+    ).all()
+    found: dict[str, str] = {}
+    for party_id, status in rows:
+        found.setdefault(party_id, status)
+    return {i: found.get(i) or "none" for i in importer_ids}
 
 
 def file_entry(
@@ -182,15 +199,15 @@ def file_entry(
 
     authorise(principal, entry)
     digest = content_hash(entry)
-    number = entry.entry_number
-    with db.connect() as conn:
-        replayed = _replay(conn, number, digest, replace)
-        if replayed is not None:
-            return Filed(replayed, created=False)
-        trusted = _trusted(conn, entry.importer_id)
     if not replace and batchable(pipeline):
-        item = FilingItem(principal, entry, digest, trusted, priced)
+        # the batch looks up replays and trusted statuses for all its filings at once
+        item = FilingItem(principal, entry, digest, priced)
         return batch_filer(db, pipeline, policy).file(item)  # type: ignore[no-any-return]
+    with db.connect() as conn:
+        stored = _replay(conn, entry.entry_number, digest, replace)
+        if stored is not None:
+            return Filed(stored, created=False)
+        trusted = _trusted(conn, entry.importer_id)
     return file_one(
         db, pipeline, policy, principal, entry, digest, trusted, priced, replace=replace
     )

@@ -5,14 +5,19 @@ the lane decision are vectorised (polars), and a transaction pays its commit.  U
 service therefore gathers the new filings that arrive together (``api/batcher.py``) and
 :class:`BatchFiler` files them as one batch:
 
-1. validate and price every entry in one call of the revenue engine (``accept_many``); an
-   entry refused with 422 is answered at once and leaves the batch;
-2. score all their lines in one call of the risk core (``score_many``);
-3. in ONE transaction: look up the idempotency records of the batch's numbers (a replay or a
-   409 is answered as ``file_entry`` would), read the capacity left at each port, lane the
-   entries together (``lanes_many``) and write entries, lines, status history, assessments,
-   decisions, idempotency records and audit records with one multi-row statement per table;
-4. answer every filing only after the commit.
+1. read the idempotency records of the batch's numbers and its importers' trusted statuses
+   (one query each for the batch, not per filing): a replay of the same content gets the
+   first answer, other content a 409, as ``file_entry`` would answer them;
+2. validate and price every other entry in one call of the revenue engine (``accept_many``);
+   an entry refused with 422 is answered at once and leaves the batch;
+3. score all their lines in one call of the risk core (``score_many``), from the canonical
+   tables of the whole batch (built once, each filing's rows a slice of them);
+4. in ONE transaction: look up the idempotency records again (a filing of the same number
+   may have been stored meanwhile), read the capacity left at each port, lane the entries
+   together (``lanes_many``) and write entries, lines, status history, assessments,
+   decisions, idempotency records and audit records with one multi-row statement per table
+   (:mod:`tradeguard.api.filing_store`);
+5. answer every filing only after the commit.
 
 Every guarantee of the one-entry path holds: full validation, committed before the 2xx,
 nothing stored twice (the database's unique keys decide).  When the batch transaction fails
@@ -25,37 +30,32 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import select
 
 from tradeguard.api.batcher import Batcher
 from tradeguard.api.deps import Database, Principal, utcnow
+from tradeguard.api.filing_store import rows_of, store_many
 from tradeguard.decisions.policy import LanePolicy
 from tradeguard.domain.codes import EntryStatus
 from tradeguard.errors import Conflict, ValidationFailed
-from tradeguard.ingest.wire import Charges, EntryCreate, EntryPublic, to_tables
+from tradeguard.ingest.wire import Charges, EntryCreate, EntryPublic, tables_of
 from tradeguard.storage.tables_api import (
-    assessments,
-    audit_log,
-    decisions,
     idempotency,
 )
-from tradeguard.storage.tables_foundation import entries, entry_events, lines
 
 Priced = tuple[Charges, dict[int, Charges]]
 
 
 @dataclass(frozen=True)
 class FilingItem:
-    """One new filing, authorised and not a replay at the time it was read."""
+    """One new filing, authorised (whether it replays an earlier one is read in its batch)."""
 
     principal: Principal
     entry: EntryCreate
     digest: str
-    trusted: str
     priced: Priced | None = None
 
 
@@ -102,7 +102,8 @@ class BatchFiler:
 
     def _process(self, items: list[FilingItem]) -> list[Any]:
         out: list[Any] = [None] * len(items)
-        priced = self._accept(items, out)
+        trusted = self._read(items, out)
+        priced = self._accept(items, trusted, out)
         # the same number twice in one batch: the first is filed here, the others after it
         # through the one-entry path (a replay or a 409, as if they had come later)
         todo: list[int] = []
@@ -114,17 +115,49 @@ class BatchFiler:
             seen.add(number)
         if todo:
             try:
-                self._file(items, todo, priced, out)
+                self._file(items, todo, priced, trusted, out)
             except Exception:  # noqa: BLE001 -- rolled back; each filing is answered alone
                 later = todo + later
         for i in sorted(later):
-            out[i] = self._one(items[i], priced[i])
+            out[i] = self._one(items[i], priced[i], trusted[i])
         return out
 
-    def _accept(self, items: list[FilingItem], out: list[Any]) -> dict[int, Priced]:
-        """Validate and price the batch; refusals go to ``out``; the charges of the others."""
-        need = [i for i, it in enumerate(items) if it.priced is None]
-        priced: dict[int, Priced] = {i: it.priced for i, it in enumerate(items) if it.priced}
+    def _read(self, items: list[FilingItem], out: list[Any]) -> dict[int, str]:
+        """Answer the replays (same content: the first answer; other content: 409) from one
+        read of the batch's idempotency records; the importer's trusted status of the others
+        (one query for the batch, not one per filing)."""
+        from tradeguard.api.filing import replayed, trusted_statuses
+
+        numbers = sorted({it.entry.entry_number for it in items})
+        trusted: dict[int, str] = {}
+        with self.db.connect() as conn:
+            stored = {
+                row.entry_number: row
+                for row in conn.execute(
+                    select(idempotency).where(idempotency.c.entry_number.in_(numbers))
+                )
+            }
+            statuses = trusted_statuses(conn, [it.entry.importer_id for it in items])
+            for i, it in enumerate(items):
+                number = it.entry.entry_number
+                try:
+                    earlier = replayed(conn, stored.get(number), number, it.digest, False)
+                except Conflict as exc:
+                    out[i] = exc
+                    continue
+                if earlier is not None:
+                    out[i] = _filed(earlier, created=False)
+                else:
+                    trusted[i] = statuses[it.entry.importer_id]
+        return trusted
+
+    def _accept(
+        self, items: list[FilingItem], pending: dict[int, str], out: list[Any]
+    ) -> dict[int, Priced]:
+        """Validate and price the ``pending`` filings; refusals go to ``out``; the charges of
+        the others."""
+        need = [i for i in pending if items[i].priced is None]
+        priced: dict[int, Priced] = {i: p for i in pending if (p := items[i].priced)}
         if need:
             for i, got in zip(
                 need, self.pipeline.accept_many([items[i].entry for i in need]), strict=True
@@ -135,7 +168,7 @@ class BatchFiler:
                     priced[i] = (got.charges, got.line_charges)
         return priced
 
-    def _one(self, item: FilingItem, priced: Priced) -> Any:
+    def _one(self, item: FilingItem, priced: Priced, trusted: str) -> Any:
         from tradeguard.api.filing import file_one
 
         try:
@@ -146,28 +179,35 @@ class BatchFiler:
                 item.principal,
                 item.entry,
                 item.digest,
-                item.trusted,
+                trusted,
                 priced,
             )
         except Exception as exc:  # noqa: BLE001 -- handed to the waiting request
             return exc
 
     def _file(
-        self, items: list[FilingItem], todo: list[int], priced: dict[int, Priced], out: list[Any]
+        self,
+        items: list[FilingItem],
+        todo: list[int],
+        priced: dict[int, Priced],
+        trusted: dict[int, str],
+        out: list[Any],
     ) -> None:
         """Score, lane and store ``todo`` in one transaction; answers go to ``out``."""
         from tradeguard.api.filing import HELD_LANES, _policy, _replay, sized
 
         now = utcnow()
-        tabs = {i: to_tables(items[i].entry, filed_at=now) for i in todo}
+        # the canonical tables of the whole batch at once; each filing's rows are slices
+        ent_all, line_all = tables_of([items[i].entry for i in todo], filed_at=now)
         scored_all = self.pipeline.score_many(
-            pa.concat_tables([tabs[i][0] for i in todo], promote_options="permissive"),
-            pa.concat_tables([tabs[i][1] for i in todo], promote_options="permissive"),
-            {items[i].entry.importer_id: items[i].trusted for i in todo},
+            ent_all, line_all, {items[i].entry.importer_id: trusted[i] for i in todo}
         )
-        scored, offset = {}, 0
-        for i in todo:  # score_batch keeps the input order
-            n = tabs[i][1].num_rows
+        tabs: dict[int, tuple[pa.Table, pa.Table]] = {}
+        scored: dict[int, pa.Table] = {}
+        offset = 0
+        for k, i in enumerate(todo):  # score_batch keeps the input order
+            n = len(items[i].entry.lines)
+            tabs[i] = (ent_all.slice(k, 1), line_all.slice(offset, n))
             scored[i] = scored_all.slice(offset, n)
             offset += n
         with self.db.begin() as conn:
@@ -203,7 +243,7 @@ class BatchFiler:
                     (
                         scored[i],
                         sized(tabs[i][0], items[i].entry, priced[i][0]),
-                        items[i].trusted,
+                        trusted[i],
                         policy,
                     )
                     for i in fresh
@@ -213,9 +253,9 @@ class BatchFiler:
                 i: EntryStatus.HELD if str(d["lane"]) in HELD_LANES else EntryStatus.RELEASED
                 for i, d in zip(fresh, lane_rows, strict=True)
             }
-            publics = _store_many(
-                conn, items, fresh, tabs, scored, dict(zip(fresh, lane_rows, strict=True)),
-                finals, priced, now,
+            publics = store_many(
+                conn, items, fresh, rows_of(todo, items, ent_all, line_all, scored_all),
+                dict(zip(fresh, lane_rows, strict=True)), finals, priced, now,
             )  # fmt: skip
         for i in fresh:
             out[i] = _filed(publics[i], created=True)
@@ -226,116 +266,3 @@ def _filed(public: EntryPublic | None, *, created: bool) -> Any:
 
     assert public is not None
     return Filed(public, created=created)
-
-
-def _store_many(
-    conn: Connection,
-    items: list[FilingItem],
-    fresh: list[int],
-    tabs: dict[int, tuple[pa.Table, pa.Table]],
-    scored: dict[int, pa.Table],
-    lane_rows: dict[int, dict[str, Any]],
-    finals: dict[int, EntryStatus],
-    priced: dict[int, Priced],
-    now: Any,
-) -> dict[int, EntryPublic]:
-    """Write the batch with one multi-row INSERT per table; the filers' views."""
-    Rows = list[dict[str, Any]]
-    ent_rows: Rows = []
-    events: Rows = []
-    line_rows: Rows = []
-    assess_rows: Rows = []
-    dec_rows: Rows = []
-    idem_rows: Rows = []
-    audit_rows: Rows = []
-    acols = {c.name for c in assessments.columns}
-    dcols = {c.name for c in decisions.columns}
-    publics: dict[int, EntryPublic] = {}
-    for i in fresh:
-        it, final = items[i], finals[i]
-        number, digest, actor = it.entry.entry_number, it.digest, it.principal.username
-        ent_rows.append(
-            {
-                **tabs[i][0].to_pylist()[0],
-                "status": final.value,
-                "status_at": now,
-                "created_at": now,
-                "released_at": now if final is EntryStatus.RELEASED else None,
-                "content_hash": digest[:40],
-            }
-        )
-        # the status history the one-entry path writes: filed -> assessed -> released | held
-        for frm, to, why in (
-            (None, EntryStatus.FILED, "filed"),
-            (EntryStatus.FILED, EntryStatus.ASSESSED, "scored"),
-            (EntryStatus.ASSESSED, final, "lane decided"),
-        ):
-            events.append(
-                {
-                    "entry_number": number,
-                    "from_status": frm.value if frm else None,
-                    "to_status": to.value,
-                    "at": now,
-                    "actor": actor,
-                    "reason": why,
-                }
-            )
-        line_rows.extend({**ln, "content_hash": digest[:40]} for ln in tabs[i][1].to_pylist())
-        assess_rows.extend(
-            {**{k: v for k, v in r.items() if k in acols}, "scored_at": now}
-            for r in scored[i].to_pylist()
-        )
-        d = lane_rows[i]
-        dec_rows.append(
-            {
-                **{
-                    k: v
-                    for k, v in d.items()
-                    if k in dcols and k not in ("decided_at", "port_code")
-                },
-                "port_code": it.entry.port_code,
-                "decided_at": now,
-            }
-        )
-        entry_charges, line_charges = priced[i]
-        public = EntryPublic.build(
-            it.entry,
-            status=final,
-            filed_at=now.replace(tzinfo=UTC),
-            line_charges=line_charges,
-            entry_charges=entry_charges,
-        )
-        publics[i] = public
-        idem_rows.append(
-            {
-                "entry_number": number,
-                "content_hash": digest,
-                "response": public.model_dump(mode="json"),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        # the filing is a change the audit log must show (who filed what)
-        audit_rows.append(
-            {
-                "at": now,
-                "user_id": it.principal.user_id,
-                "username": actor,
-                "action": "create",
-                "resource_type": "entry",
-                "resource_id": number,
-                "detail": {"lines": tabs[i][1].num_rows, "status": final.value},
-            }
-        )
-    # entries first (the others reference them), idempotency last
-    for table, rows in (
-        (entries, ent_rows),
-        (entry_events, events),
-        (lines, line_rows),
-        (assessments, assess_rows),
-        (decisions, dec_rows),
-        (audit_log, audit_rows),
-        (idempotency, idem_rows),
-    ):
-        conn.execute(insert(table), rows)
-    return publics

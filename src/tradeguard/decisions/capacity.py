@@ -27,6 +27,11 @@ GROUP = ("port_code", "decision_day")
 
 def capacity_columns(entries: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
     """Add ``exam_capacity`` and ``review_capacity`` per row from the policy's port table."""
+    return entries.with_columns(capacity_exprs(policy))
+
+
+def capacity_exprs(policy: LanePolicy) -> list[pl.Expr]:
+    """``exam_capacity`` and ``review_capacity`` of a row's port, as expressions."""
     exam = {p: c.exam for p, c in policy.ports.items() if c.exam is not None}
     review = {p: c.review for p, c in policy.ports.items() if c.review is not None}
 
@@ -35,10 +40,10 @@ def capacity_columns(entries: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
             return pl.lit(default, dtype=pl.Int64)
         return pl.col("port_code").replace_strict(table, default=default, return_dtype=pl.Int64)
 
-    return entries.with_columns(
+    return [
         lookup(exam, policy.exam_capacity).alias("exam_capacity"),
         lookup(review, policy.review_capacity).alias("review_capacity"),
-    )
+    ]
 
 
 def subtract_used(df: pl.DataFrame, used: pl.DataFrame | None) -> pl.DataFrame:
@@ -91,33 +96,38 @@ def fill_capacity(
         "review_eligible",
     ]
     # Sort a narrow frame (the sort's gather dominates the cost), then put the results back.
-    narrow = capacity_columns(entries.select(needed).with_row_index("_row"), policy)
+    narrow = entries.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        *needed,
+        *capacity_exprs(policy),
+    )
     df = subtract_used(narrow, used).sort(
         [*GROUP, "priority", "revenue_at_risk_usd", "entry_number"],
         descending=[False, False, True, True, False],
         nulls_last=True,
     )
     df = df.with_columns(pl.struct(list(GROUP)).rle_id().alias("_group"))
+    # Each step below is one frame operation (they cost more than they compute on an API
+    # batch): a column computed in the same step is spelled out rather than read back.
     over = "_group"
     m = pl.col("mandatory")
+    mandatory_exams = (m if mandatory_exam else pl.lit(False)).sum().over(over)
     exam_pool = ~m & pl.col("exam_eligible")
     df = df.with_columns(
-        (m if mandatory_exam else pl.lit(False)).sum().over(over).alias("mandatory_exams"),
+        mandatory_exams.alias("mandatory_exams"),
         (pl.lit(False) if mandatory_exam else m).sum().over(over).alias("mandatory_reviews"),
         exam_pool.alias("_exam_pool"),
-    )
-    df = df.with_columns(
-        pl.col("_exam_pool").cast(pl.Int64).cum_sum().over(over).alias("exam_rank"),
-        pl.col("_exam_pool").sum().over(over).alias("exam_candidates"),
-        (pl.col("exam_capacity") - pl.col("mandatory_exams")).clip(0).alias("_exam_slots"),
+        exam_pool.cast(pl.Int64).cum_sum().over(over).alias("exam_rank"),
+        exam_pool.sum().over(over).alias("exam_candidates"),
+        (pl.col("exam_capacity") - mandatory_exams).clip(0).alias("_exam_slots"),
     )
     got_exam = pl.col("_exam_pool") & (pl.col("exam_rank") <= pl.col("_exam_slots"))
-    df = df.with_columns(got_exam.alias("_got_exam"))
-    review_pool = ~m & ~pl.col("_got_exam") & (pl.col("review_eligible") | pl.col("_exam_pool"))
-    df = df.with_columns(review_pool.alias("_review_pool"))
+    review_pool = ~m & ~got_exam & (pl.col("review_eligible") | pl.col("_exam_pool"))
     df = df.with_columns(
-        pl.col("_review_pool").cast(pl.Int64).cum_sum().over(over).alias("review_rank"),
-        pl.col("_review_pool").sum().over(over).alias("review_candidates"),
+        got_exam.alias("_got_exam"),
+        review_pool.alias("_review_pool"),
+        review_pool.cast(pl.Int64).cum_sum().over(over).alias("review_rank"),
+        review_pool.sum().over(over).alias("review_candidates"),
         (pl.col("review_capacity") - pl.col("mandatory_reviews")).clip(0).alias("_review_slots"),
     )
     got_review = pl.col("_review_pool") & (pl.col("review_rank") <= pl.col("_review_slots"))

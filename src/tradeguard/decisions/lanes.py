@@ -31,6 +31,7 @@ revenue at risk = the sum over its lines; mandatory = any line mandatory.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -39,10 +40,11 @@ import polars as pl
 import pyarrow as pa
 
 from tradeguard.decisions.capacity import fill_capacity
+from tradeguard.decisions.choice import choose_lane
 from tradeguard.decisions.policy import LanePolicy
 from tradeguard.decisions.reasons import add_reasons
 from tradeguard.decisions.sampling import draw_sample, exposure_name
-from tradeguard.domain.codes import PTI, Lane
+from tradeguard.domain.codes import PTI
 from tradeguard.errors import IssueCollector
 
 PTI_SCORE_COLUMNS = tuple(f"score_{p.value}" for p in PTI)
@@ -70,12 +72,6 @@ LANE_COLUMNS = (
 # Decisions made because of risk, whose officers need the reasons (see ``assign_entry_lanes``).
 HELD_BY_TARGETING = ["mandatory", "capacity_exam", "capacity_review"]
 Explainer = Callable[[pl.DataFrame], pl.DataFrame]
-_INTENSITY = {
-    Lane.RELEASE.value: 0,
-    Lane.POST_RELEASE_AUDIT.value: 1,
-    Lane.DOCUMENT_REVIEW.value: 2,
-    Lane.EXAM.value: 3,
-}
 
 
 def _frame(data: pa.Table | pa.RecordBatch | pl.DataFrame) -> pl.DataFrame:
@@ -138,9 +134,9 @@ def entry_partials(assessments: pl.DataFrame) -> pl.DataFrame:
     """
     # An all-null column arrives typed Null (e.g. no line was explained): give it its type.
     casts = {"reasons": pl.String, "mandatory_reason": pl.String, "mandatory": pl.Boolean}
-    a = assessments.with_columns(
-        pl.col(c).cast(t) for c, t in casts.items() if c in assessments.columns
-    )
+    schema = assessments.schema
+    fix = [pl.col(c).cast(t) for c, t in casts.items() if c in schema and schema[c] != t]
+    a = assessments.with_columns(fix) if fix else assessments
     pti_cols = [c for c in PTI_SCORE_COLUMNS if c in a.columns]
     agg = a.group_by("entry_number").agg(
         pl.col("score").max().alias("score"),
@@ -151,8 +147,13 @@ def entry_partials(assessments: pl.DataFrame) -> pl.DataFrame:
         *([pl.col("exposure_rank").min()] if "exposure_rank" in a.columns else []),
         *[pl.col(c).cast(pl.Float64).sum() for c in SIZE_COLUMNS if c in a.columns],
     )
-    agg = agg.join(_mandatory_reasons(a), on="entry_number", how="left")
-    if "reasons" in a.columns:
+    # A column without a value contributes nothing: most batches have no mandatory reason and
+    # no explained line, and skipping their (empty) joins gives the same columns, all null.
+    if "mandatory_reason" in a.columns and a["mandatory_reason"].null_count() == a.height:
+        agg = agg.with_columns(pl.lit(None, dtype=pl.String).alias("mandatory_reason"))
+    else:
+        agg = agg.join(_mandatory_reasons(a), on="entry_number", how="left")
+    if "reasons" in a.columns and a["reasons"].null_count() < a.height:
         explained = (
             a.filter(pl.col("reasons").is_not_null())
             .sort(["score", "line_number"], descending=[True, False])
@@ -167,7 +168,9 @@ def entry_partials(assessments: pl.DataFrame) -> pl.DataFrame:
         )
         return agg.join(explained, on="entry_number", how="left")
     return agg.with_columns(
-        pl.lit(None, dtype=pl.Float64).alias("top_score"),
+        pl.lit(None, dtype=a.schema["score"] if "reasons" in a.columns else pl.Float64).alias(
+            "top_score"
+        ),
         pl.lit(None, dtype=pl.Int32).alias("top_line"),
         pl.lit(None, dtype=pl.String).alias("top_reason"),
     )
@@ -214,22 +217,28 @@ def finish_entry_scores(partials: pl.DataFrame) -> pl.DataFrame:
             )
         )
         partials = pl.concat([single, split.select(single.columns)], how="vertical_relaxed")
-    out = partials.with_columns(
-        pl.col("score").fill_null(0.0),
-        pl.col("revenue_at_risk_usd").round(2),
-    )
-    if "exposure_rank" in out.columns:
-        out = out.with_columns(exposure_name(pl.col("exposure_rank")).alias("pti_exposure")).drop(
-            "exposure_rank"
-        )
-    if pti_cols:
-        # A when-chain over max_horizontal: an order of magnitude faster than list.arg_max.
-        top = pl.max_horizontal(pti_cols)
-        chain: Any = pl.when(top.is_null() | (top <= 0)).then(pl.lit(None, dtype=pl.String))
-        for c in pti_cols:
-            chain = chain.when(pl.col(c) == top).then(pl.lit(c.removeprefix("score_")))
-        return out.with_columns(chain.otherwise(None).alias("top_pti")).drop(pti_cols)
-    return out.with_columns(pl.lit(None, dtype=pl.String).alias("top_pti"))
+    # one step (then one drop): each frame operation costs more than it computes on a batch
+    columns = [pl.col("score").fill_null(0.0), pl.col("revenue_at_risk_usd").round(2)]
+    dropped = list(pti_cols)
+    if "exposure_rank" in partials.columns:
+        columns.append(exposure_name(pl.col("exposure_rank")).alias("pti_exposure"))
+        dropped.insert(0, "exposure_rank")
+    columns.append(_top_pti(tuple(pti_cols)).alias("top_pti"))
+    out = partials.with_columns(columns)
+    return out.drop(dropped) if dropped else out
+
+
+@functools.lru_cache(maxsize=8)
+def _top_pti(pti_cols: tuple[str, ...]) -> pl.Expr:
+    """The issue with the highest line score, null when every score is 0 (built once)."""
+    if not pti_cols:
+        return pl.lit(None, dtype=pl.String)
+    # A when-chain over max_horizontal: an order of magnitude faster than list.arg_max.
+    top = pl.max_horizontal(pti_cols)
+    chain: Any = pl.when(top.is_null() | (top <= 0)).then(pl.lit(None, dtype=pl.String))
+    for c in pti_cols:
+        chain = chain.when(pl.col(c) == top).then(pl.lit(c.removeprefix("score_")))
+    return chain.otherwise(None)  # type: ignore[no-any-return]
 
 
 def entry_scores(assessments: pl.DataFrame) -> pl.DataFrame:
@@ -307,11 +316,13 @@ def assign_entry_lanes(
     ctx = _entry_context(_frame(entries))
     when = decided_at or datetime.now(UTC).replace(tzinfo=None)
     both = [c for c in ("pti_exposure", *SIZE_COLUMNS) if c in scores.columns and c in ctx.columns]
-    scores = scores.drop(both)
+    if both:
+        scores = scores.drop(both)
     df = scores.join(ctx, on="entry_number", how="left")
 
-    missing = df.filter(pl.col("port_code").is_null() | pl.col("filed_at").is_null())
-    if missing.height:
+    # (null counts are known without a pass over the data: most batches skip the filter)
+    if df["port_code"].null_count() or df["filed_at"].null_count():
+        missing = df.filter(pl.col("port_code").is_null() | pl.col("filed_at").is_null())
         c = IssueCollector()
         for en in missing["entry_number"].head(20).to_list():
             c.add(f"entries[{en}]", "assessed entry has no port_code/filed_at in entries", en)
@@ -322,19 +333,17 @@ def assign_entry_lanes(
     mult = pl.col("trusted").replace_strict(
         dict(policy.trusted_multiplier), default=1.0, return_dtype=pl.Float64
     )
+    # one step: the multiplier is spelled out where it is used, not read back
     df = df.with_columns(
         pl.col("filed_at").dt.date().alias("decision_day"),
         mult.alias("multiplier"),
         pl.col("revenue_at_risk_usd").fill_null(0.0),
-    ).with_columns(
-        (pl.col("score") / pl.col("multiplier")).alias("priority"),
-        (pl.col("score") >= policy.exam_threshold * pl.col("multiplier")).alias("exam_eligible"),
-        (pl.col("score") >= policy.review_threshold * pl.col("multiplier")).alias(
-            "review_eligible"
-        ),
+        (pl.col("score") / mult).alias("priority"),
+        (pl.col("score") >= policy.exam_threshold * mult).alias("exam_eligible"),
+        (pl.col("score") >= policy.review_threshold * mult).alias("review_eligible"),
     )
     df = draw_sample(fill_capacity(df, policy, used), policy, seed=seed)
-    df = _choose_lane(df, policy)
+    df = choose_lane(df, policy)
     if explain is not None:
         held = df.filter(pl.col("reason_code").is_in(HELD_BY_TARGETING)).select("entry_number")
         if held.height:
@@ -354,58 +363,6 @@ def assign_entry_lanes(
                 )
                 .drop("_line", "_reason")
             )
-    df = add_reasons(df, policy).with_columns(pl.lit(when).alias("decided_at"))
-    return df.select(LANE_COLUMNS)
-
-
-def _choose_lane(df: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
-    random_lane = (
-        pl.when(pl.col("trusted").is_in(sorted(policy.random_review_trusted)))
-        .then(pl.lit(Lane.DOCUMENT_REVIEW.value))
-        .otherwise(pl.lit(Lane.EXAM.value))
+    return add_reasons(df, policy).select(
+        pl.lit(when).alias(c) if c == "decided_at" else pl.col(c) for c in LANE_COLUMNS
     )
-    intensity = pl.col("targeted_lane").replace_strict(_INTENSITY, default=0, return_dtype=pl.Int8)
-    random_wins = pl.col("random_sample") & (
-        pl.col("random_lane").replace_strict(_INTENSITY, return_dtype=pl.Int8) > intensity
-    )
-    audit = (pl.col("score") >= policy.audit_threshold) | (
-        pl.col("revenue_at_risk_usd") >= policy.audit_revenue_usd
-    )
-    facilitated = (pl.col("trusted") != "none") & (
-        ((pl.col("score") >= policy.exam_threshold) & ~pl.col("exam_eligible"))
-        | ((pl.col("score") >= policy.review_threshold) & ~pl.col("review_eligible"))
-    )
-    df = df.with_columns(random_lane.alias("random_lane"), facilitated.alias("facilitated"))
-    lane_code = (
-        pl.when(pl.col("mandatory"))
-        .then(pl.struct(lane=pl.lit(policy.mandatory_lane.value), reason_code=pl.lit("mandatory")))
-        .when(pl.col("targeted_lane") == Lane.EXAM.value)
-        .then(pl.struct(lane=pl.lit(Lane.EXAM.value), reason_code=pl.lit("capacity_exam")))
-        .when(random_wins)
-        .then(pl.struct(lane=pl.col("random_lane"), reason_code=pl.lit("random_sample")))
-        .when(pl.col("targeted_lane") == Lane.DOCUMENT_REVIEW.value)
-        .then(
-            pl.struct(
-                lane=pl.lit(Lane.DOCUMENT_REVIEW.value), reason_code=pl.lit("capacity_review")
-            )
-        )
-        .when(audit & pl.col("facilitated"))
-        .then(
-            pl.struct(
-                lane=pl.lit(Lane.POST_RELEASE_AUDIT.value),
-                reason_code=pl.lit("trusted_facilitation"),
-            )
-        )
-        .when(audit)
-        .then(pl.struct(lane=pl.lit(Lane.POST_RELEASE_AUDIT.value), reason_code=pl.lit("audit")))
-        .when(pl.col("facilitated"))
-        .then(
-            pl.struct(lane=pl.lit(Lane.RELEASE.value), reason_code=pl.lit("trusted_facilitation"))
-        )
-        .when(pl.col("review_eligible"))
-        .then(pl.struct(lane=pl.lit(Lane.RELEASE.value), reason_code=pl.lit("capacity_exhausted")))
-        .otherwise(
-            pl.struct(lane=pl.lit(Lane.RELEASE.value), reason_code=pl.lit("below_threshold"))
-        )
-    )
-    return df.with_columns(lane_code.alias("_lc")).unnest("_lc")

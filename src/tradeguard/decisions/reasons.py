@@ -8,6 +8,9 @@ capacity situation of its port and day when capacity decided.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import polars as pl
 
 from tradeguard.decisions.policy import TRUSTED_LABELS, LanePolicy
@@ -35,6 +38,10 @@ def _num(col: str, digits: int = 2) -> pl.Expr:
     return pl.col(col).round(digits).cast(pl.String)
 
 
+# The risk clause is in most sentences: computed once per row, as a column they read.
+_RISK = "_risk"
+
+
 def _risk() -> pl.Expr:
     """``entry score 0.82 (Antidumping ...; line 3: <first reason>)``."""
     pti = pl.col("top_pti").replace_strict(
@@ -58,19 +65,38 @@ def _where() -> pl.Expr:
 
 
 def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
-    """One sentence expression per reason code (evaluated only on that code's rows)."""
+    """One sentence expression per reason code (evaluated only on that code's rows).
+
+    Building these expressions costs milliseconds of Python, more than evaluating them on an
+    API batch, so they are built once per combination of the policy values they read.
+    """
+    return _sentences_for(*_policy_values(policy))
+
+
+# what the sentences read of a policy (the key of the expression caches)
+_PolicyValues = tuple[float, float, float, float, Lane]
+
+
+@functools.lru_cache(maxsize=16)
+def _sentences_for(
+    exam_threshold: float,
+    review_threshold: float,
+    audit_threshold: float,
+    audit_revenue_usd: float,
+    mandatory_lane: Lane,
+) -> dict[str, pl.Expr]:
     code = pl.col("reason_code")
     lane = pl.col("lane").replace_strict(LANE_LABELS, return_dtype=pl.String)
     trusted = pl.col("trusted").replace_strict(
         TRUSTED_LABELS, default=pl.col("trusted"), return_dtype=pl.String
     )
-    exam_thr = (pl.lit(policy.exam_threshold) * pl.col("multiplier")).round(3)
-    review_thr = (pl.lit(policy.review_threshold) * pl.col("multiplier")).round(3)
+    exam_thr = (pl.lit(exam_threshold) * pl.col("multiplier")).round(3)
+    review_thr = (pl.lit(review_threshold) * pl.col("multiplier")).round(3)
     facilitation_note = pl.when(pl.col("facilitated")).then(
         pl.format(" {} importer: exam needs a {}x higher score.", trusted, _num("multiplier"))
     )
     mandatory_capacity = (
-        pl.col("exam_capacity") if policy.mandatory_lane == Lane.EXAM else pl.col("review_capacity")
+        pl.col("exam_capacity") if mandatory_lane == Lane.EXAM else pl.col("review_capacity")
     )
     return {
         "mandatory": pl.format(
@@ -81,12 +107,12 @@ def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
             _where(),
             pl.col("mandatory_exams") + pl.col("mandatory_reviews"),
             mandatory_capacity,
-            _risk(),
+            pl.col(_RISK),
         ),
         "capacity_exam": pl.format(
             "Exam: {} reached the exam threshold {}; ranked {} of {} candidates for the {} "
             "exam slots left at {}.",
-            _risk(),
+            pl.col(_RISK),
             exam_thr,
             pl.col("exam_rank"),
             pl.col("exam_candidates"),
@@ -100,7 +126,7 @@ def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
             lane,
             pl.col("sample_stratum"),
             pl.col("sample_probability"),
-            _risk(),
+            pl.col(_RISK),
         ),
         "capacity_review": pl.concat_str(
             [
@@ -109,7 +135,7 @@ def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
                     pl.format(
                         "Document review: {} qualified for exam but the {} exam slots at {} "
                         "were taken by higher scores; ranked {} of {} for review.",
-                        _risk(),
+                        pl.col(_RISK),
                         pl.col("exam_capacity"),
                         _where(),
                         pl.col("review_rank"),
@@ -120,7 +146,7 @@ def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
                     pl.format(
                         "Document review: {} reached the review threshold {}; ranked {} of {} "
                         "for the {} review slots at {}.",
-                        _risk(),
+                        pl.col(_RISK),
                         review_thr,
                         pl.col("review_rank"),
                         pl.col("review_candidates"),
@@ -137,17 +163,17 @@ def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
             pl.format(
                 "Post-release audit: {} qualified for a hold but the exam and review capacity "
                 "of {} was full; at or above the audit threshold {}, so verified after release.",
-                _risk(),
+                pl.col(_RISK),
                 _where(),
-                pl.lit(policy.audit_threshold),
+                pl.lit(audit_threshold),
             )
         )
-        .when(pl.col("score") >= policy.audit_threshold)
+        .when(pl.col("score") >= audit_threshold)
         .then(
             pl.format(
                 "Post-release audit: {} reached the audit threshold {}.",
-                _risk(),
-                pl.lit(policy.audit_threshold),
+                pl.col(_RISK),
+                pl.lit(audit_threshold),
             )
         )
         .otherwise(
@@ -155,8 +181,8 @@ def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
                 "Post-release audit: expected revenue at risk ${} reached the audit threshold "
                 "${} ({}).",
                 _num("revenue_at_risk_usd", 0),
-                pl.lit(round(policy.audit_revenue_usd)),
-                _risk(),
+                pl.lit(round(audit_revenue_usd)),
+                pl.col(_RISK),
             )
         ),
         "trusted_facilitation": pl.format(
@@ -164,16 +190,16 @@ def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
             "thresholds (exam {}, review {}).",
             lane,
             trusted,
-            _risk(),
+            pl.col(_RISK),
             exam_thr,
             review_thr,
         ),
         "capacity_exhausted": pl.format(
             "Released: {} qualified for review but the capacity of {} was full, and it is "
             "below the audit threshold {}.",
-            _risk(),
+            pl.col(_RISK),
             _where(),
-            pl.lit(policy.audit_threshold),
+            pl.lit(audit_threshold),
         ),
         "below_threshold": pl.format(
             "Released: entry score {} is below the review threshold {}.",
@@ -189,26 +215,75 @@ def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
     }
 
 
+def _reason(code: str, sentences: dict[str, pl.Expr]) -> pl.Expr:
+    """The whole reason of a ``code`` row: its sentence, plus the random-sample note."""
+    return pl.concat_str([sentences[code], sentences["_also_random"]], ignore_nulls=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _chained(values: _PolicyValues, codes: tuple[str, ...]) -> pl.Expr:
+    """The reasons of rows with these ``codes`` in one when-chain (only the codes present:
+    planning a sentence costs more than formatting it for a few rows)."""
+    sentences = _sentences_for(*values)
+    chain: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    for code in codes:
+        chain = chain.when(pl.col("reason_code") == code).then(_reason(code, sentences))
+    return chain.otherwise(pl.lit(None, dtype=pl.String))  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=16)
+def _columns_read(values: _PolicyValues) -> frozenset[str]:
+    """The columns the sentences read (the risk clause's included)."""
+    sentences = [*_sentences_for(*values).values(), _risk()]
+    return frozenset({"reason_code"} | {n for e in sentences for n in e.meta.root_names()})
+
+
+@functools.cache
+def _risk_column() -> pl.Expr:
+    return _risk().alias(_RISK)
+
+
+def _policy_values(policy: LanePolicy) -> _PolicyValues:
+    return (
+        policy.exam_threshold,
+        policy.review_threshold,
+        policy.audit_threshold,
+        policy.audit_revenue_usd,
+        policy.mandatory_lane,
+    )
+
+
+# Up to this many entries one when-chain over the codes formats the reasons: on a few rows,
+# partitioning by code costs more than formatting every branch for every row.
+_CHAIN_ROWS = 256
+
+
 def add_reasons(df: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
     """Add ``reason`` to a frame carrying the lane decision's columns (row order kept).
 
     Each reason code's sentence is built on that code's rows only: a single when-chain would
     format every branch for every row (ten times the work on a million entries).  Only the
     columns the sentences read are partitioned, and the sentences are put back in row order.
+    A small frame (an API batch) takes the when-chain: the same sentence for every row.
     """
-    sentences = _sentences(policy)
-    unknown = set(df["reason_code"].unique().to_list()) - set(REASON_CODES)
+    present = set(df["reason_code"].unique().to_list())
+    unknown = present - set(REASON_CODES)
     if unknown:
         raise ValueError(f"no sentence for reason codes {sorted(unknown)}")
-    used = {"reason_code"} | {n for e in sentences.values() for n in e.meta.root_names()}
-    narrow = df.select([c for c in df.columns if c in used]).with_row_index("_row")
+    values = _policy_values(policy)
+    if df.height <= _CHAIN_ROWS:
+        codes = tuple(c for c in REASON_CODES if c in present)
+        chain = _chained(values, codes).alias("reason")
+        return df.with_columns(_risk_column()).with_columns(chain).drop(_RISK)
+    sentences = _sentences(policy)
+    used = _columns_read(values)
+    narrow = (
+        df.select([c for c in df.columns if c in used and c != _RISK])
+        .with_columns(_risk_column())
+        .with_row_index("_row")
+    )
     parts = [
-        part.select(
-            "_row",
-            pl.concat_str([sentences[code], sentences["_also_random"]], ignore_nulls=True).alias(
-                "reason"
-            ),
-        )
+        part.select("_row", _reason(code, sentences).alias("reason"))
         for (code,), part in narrow.partition_by("reason_code", as_dict=True).items()
         if isinstance(code, str)
     ]

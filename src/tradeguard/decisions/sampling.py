@@ -229,14 +229,11 @@ def draw_sample(entries: pl.DataFrame, policy: LanePolicy, *, seed: int) -> pl.D
     out = entries.with_columns(stratum.alias("sample_stratum"))
     rates = {s: stratum_rate(s, policy) for s in out["sample_stratum"].unique().to_list()}
     u = uniform_draws(out["entry_number"], seed)
-    out = out.with_columns(
-        pl.col("sample_stratum")
-        .replace_strict(rates, return_dtype=pl.Float64)
-        .alias("sample_probability"),
-        pl.Series("_u", u),
-    )
-    drawn = pl.col("_u") < pl.col("sample_probability")
+    # one step for the probability, the draw and the weight (spelled out, not read back)
+    probability = pl.col("sample_stratum").replace_strict(rates, return_dtype=pl.Float64)
+    drawn = pl.lit(pl.Series("_u", u)) < probability
     return out.with_columns(
+        probability.alias("sample_probability"),
         drawn.alias("random_sample"),
-        pl.when(drawn).then(1.0 / pl.col("sample_probability")).alias("sample_weight"),
-    ).drop("_u")
+        pl.when(drawn).then(1.0 / probability).alias("sample_weight"),
+    )

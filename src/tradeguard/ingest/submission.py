@@ -31,7 +31,7 @@ from tradeguard.domain.codes import EntryType
 from tradeguard.errors import Issue, IssueCollector, ReferenceDataMissing, ValidationFailed
 from tradeguard.ingest.abi import AbiFiling, parse_abi
 from tradeguard.ingest.validation import ReferenceCodes, check_entry, check_line
-from tradeguard.ingest.wire import Charges, EntryCreate, to_tables
+from tradeguard.ingest.wire import Charges, EntryCreate, tables_of
 from tradeguard.reference import Reference, format_hts
 from tradeguard.revenue import EntryDuties, LineInput
 from tradeguard.revenue.entry import EntryInput, price_entries
@@ -128,15 +128,37 @@ def _from_messages(
     return out
 
 
-def _form(entry: EntryCreate, ref: Reference, issues: IssueCollector) -> set[int]:
-    """Row-level checks shared with the file loader; returns indexes of lines with a bad HTS."""
-    entries, lines = to_tables(entry, filed_at=datetime(2000, 1, 1))
+def _canonical_rows(
+    entries: list[EntryCreate],
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each entry's canonical rows (its entry row, its line rows) as the file loader sees them,
+    through one pair of Arrow tables for all entries (a pair per entry costs several times
+    more)."""
+    heads, lines = tables_of(entries, filed_at=datetime(2000, 1, 1))
+    line_rows = lines.to_pylist()
+    out = []
+    offset = 0
+    for entry, head in zip(entries, heads.to_pylist(), strict=True):
+        n = len(entry.lines)
+        out.append((head, line_rows[offset : offset + n]))
+        offset += n
+    return out
+
+
+def _form(
+    entry: EntryCreate,
+    rows: tuple[dict[str, Any], list[dict[str, Any]]],
+    ref: Reference,
+    issues: IssueCollector,
+) -> set[int]:
+    """Row-level checks shared with the file loader on the entry's canonical ``rows``;
+    returns indexes of lines with a bad HTS."""
     codes = _codes(ref)
     # entry_type and mode are enums of the wire shape already; the HTS gets a richer message
-    head = entries.to_pylist()[0]
+    head, line_rows = rows
     issues.extend(_from_messages(check_entry(dict(head), codes), "", head, {"filed_at"}))
     bad_hts: set[int] = set()
-    for i, row in enumerate(lines.to_pylist()):
+    for i, row in enumerate(line_rows):
         msgs = check_line(dict(row), codes)
         if any(m.startswith("hts:") for m in msgs):
             bad_hts.add(i)
@@ -299,9 +321,10 @@ def _validate_many(
     in one call of the revenue engine (:func:`price_entries`), each refused on its own.
     """
     checked = []
-    for entry, on in items:
+    canonical = _canonical_rows([entry for entry, _ in items])
+    for (entry, on), rows in zip(items, canonical, strict=True):
         issues = IssueCollector()
-        bad_hts = _form(entry, ref, issues)
+        bad_hts = _form(entry, rows, ref, issues)
         _header(entry, ref, issues)
         unknown_cases = _adcvd(entry, ref, on, bad_hts, issues)
         checked.append((issues, bad_hts, unknown_cases))

@@ -17,6 +17,7 @@ AD/CVD scope, declared totals) is checked by :func:`tradeguard.ingest.submission
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -48,6 +49,7 @@ __all__ = [
     "normalize_case",
     "normalize_chapter99",
     "to_tables",
+    "tables_of",
     "from_tables",
 ]
 
@@ -412,11 +414,21 @@ def to_tables(entry: EntryCreate, *, filed_at: datetime | None = None) -> tuple[
     ``filed_at`` defaults to now (UTC, naive as the schema wants).  Declared totals and the
     per-line declared duty are not canonical columns: they matter only to validation.
     """
+    return tables_of([entry], filed_at=filed_at)
+
+
+def tables_of(
+    entries: Sequence[EntryCreate], *, filed_at: datetime | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """:func:`to_tables` of several entries at once: their rows one after the other (lines
+    in entry order), at a fraction of the cost of a pair of tables per entry."""
     when = filed_at or datetime.now(UTC).replace(tzinfo=None)
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
-    entries = pa.Table.from_pylist(
-        [
+    heads = []
+    rows = []
+    for entry in entries:
+        heads.append(
             {
                 "entry_number": entry.entry_number,
                 "filer_code": entry.filer_code or entry.entry_number[:3],
@@ -430,17 +442,14 @@ def to_tables(entry: EntryCreate, *, filed_at: datetime | None = None) -> tuple[
                 "filed_at": when,
                 "lading_port": entry.lading_port,
             }
-        ],
-        schema=ENTRIES,
-    )
-    rows = []
-    for ln in entry.lines:
-        row = ln.model_dump(exclude={"declared_duty_usd"})
-        row["entry_number"] = entry.entry_number
-        row["adcvd_cases"] = _csv(ln.adcvd_cases)
-        row["chapter99"] = _csv(ln.chapter99)
-        rows.append(row)
-    return entries, pa.Table.from_pylist(rows, schema=LINES)
+        )
+        for ln in entry.lines:
+            row = ln.model_dump(exclude={"declared_duty_usd"})
+            row["entry_number"] = entry.entry_number
+            row["adcvd_cases"] = _csv(ln.adcvd_cases)
+            row["chapter99"] = _csv(ln.chapter99)
+            rows.append(row)
+    return pa.Table.from_pylist(heads, schema=ENTRIES), pa.Table.from_pylist(rows, schema=LINES)
 
 
 def from_tables(entries: pa.Table, lines: pa.Table) -> list[EntryCreate]:

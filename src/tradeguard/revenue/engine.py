@@ -17,6 +17,7 @@ that arrives by vessel.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import polars as pl
@@ -79,12 +80,21 @@ def _prepare(lines: Any, on: dt.date | None) -> pl.DataFrame:
     df = pl.from_arrow(lines) if isinstance(lines, pa.Table | pa.RecordBatch) else lines
     if not isinstance(df, pl.DataFrame):
         raise TypeError("lines must be a polars DataFrame or an Arrow table")
-    missing = [c for c in ("hts", "origin", "value_usd") if c not in df.columns]
+    return df.select(**_prepared(tuple(df.schema.items()), on))
+
+
+@functools.lru_cache(maxsize=32)
+def _prepared(
+    schema: tuple[tuple[str, pl.DataType], ...], on: dt.date | None
+) -> dict[str, pl.Expr]:
+    """The prepared columns, as expressions over a frame of this schema (kept per shape)."""
+    columns = dict(schema)
+    missing = [c for c in ("hts", "origin", "value_usd") if c not in columns]
     if missing:
         raise ValidationFailed(f"lines lack required column(s): {', '.join(missing)}")
-    if "date" in df.columns:
+    if "date" in columns:
         date = pl.col("date").cast(pl.Date)
-    elif "filed_at" in df.columns:
+    elif "filed_at" in columns:
         date = pl.col("filed_at").cast(pl.Datetime).dt.date()
     elif on is not None:
         date = pl.lit(on, dtype=pl.Date)
@@ -92,32 +102,32 @@ def _prepare(lines: Any, on: dt.date | None) -> pl.DataFrame:
         raise ValidationFailed("lines need a 'date' or 'filed_at' column, or pass on=<date>")
 
     def opt(name: str, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
-        return pl.col(name).cast(dtype) if name in df.columns else pl.lit(None, dtype=dtype)
+        return pl.col(name).cast(dtype) if name in columns else pl.lit(None, dtype=dtype)
 
     cases = opt("adcvd_cases", pl.String)
-    if "adcvd_cases" in df.columns and isinstance(df.schema["adcvd_cases"], pl.List):
+    if isinstance(columns.get("adcvd_cases"), pl.List):
         cases = pl.col("adcvd_cases").list.join(",")
     spi = opt("spi", pl.String).str.strip_chars().str.to_uppercase()
-    return df.select(
-        _row=pl.int_range(pl.len(), dtype=pl.UInt32),
+    return {
+        "_row": pl.int_range(pl.len(), dtype=pl.UInt32),
         # a 64-bit hash groups lines by entry several times faster than the strings do; a
         # collision (odds ~1e-8 for a million entries) would only merge two entries' MPF
-        entry_key=pl.col("entry_number").cast(pl.String).hash(seed=20260601)
-        if "entry_number" in df.columns
+        "entry_key": pl.col("entry_number").cast(pl.String).hash(seed=20260601)
+        if "entry_number" in columns
         else pl.int_range(pl.len(), dtype=pl.UInt64),
-        hts10=pl.col("hts").cast(pl.String).str.replace_all(r"\D", ""),
-        origin=pl.col("origin").cast(pl.String).str.strip_chars().str.to_uppercase(),
-        value_usd=pl.col("value_usd").cast(pl.Float64),
-        quantity1=opt("quantity1", pl.Float64()),
-        unit1=opt("unit1", pl.String()),
-        quantity2=opt("quantity2", pl.Float64()),
-        unit2=opt("unit2", pl.String()),
-        spi=pl.when(spi == "").then(None).otherwise(spi),
-        adcvd_cases=cases,
-        mode=opt("mode", pl.String()).str.to_lowercase(),
-        entry_type=opt("entry_type", pl.String()).fill_null("01").str.zfill(2),
-        date=date,
-    )
+        "hts10": pl.col("hts").cast(pl.String).str.replace_all(r"\D", ""),
+        "origin": pl.col("origin").cast(pl.String).str.strip_chars().str.to_uppercase(),
+        "value_usd": pl.col("value_usd").cast(pl.Float64),
+        "quantity1": opt("quantity1", pl.Float64()),
+        "unit1": opt("unit1", pl.String()),
+        "quantity2": opt("quantity2", pl.Float64()),
+        "unit2": opt("unit2", pl.String()),
+        "spi": pl.when(spi == "").then(None).otherwise(spi),
+        "adcvd_cases": cases,
+        "mode": opt("mode", pl.String()).str.to_lowercase(),
+        "entry_type": opt("entry_type", pl.String()).fill_null("01").str.zfill(2),
+        "date": date,
+    }
 
 
 def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool | None) -> pl.DataFrame:
@@ -126,71 +136,35 @@ def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool | None) -> 
     The fiscal year's values come from ``ref.fees.resolve`` -- the one place where a year
     without loaded values is carried forward or refused.
     """
-    df = df.with_columns(
-        fy=pl.col("date").dt.year() + (pl.col("date").dt.month() >= 10).cast(pl.Int32)
-    )
-    years = df["fy"].drop_nulls().unique().to_list()
-    table = []
-    for fy in years:
+    steps = _fee_steps()
+    fy = steps["base"]["fy"]
+    years = df.select(fy.drop_nulls().unique().alias("fy"))["fy"].to_list()
+    values: dict[str, list[tuple[int, Any]]] = {c: [] for c in _FEE_TYPES}
+    for fiscal in years:
         # raises ReferenceDataMissing naming the year when it may not be carried forward
-        year, provisional = ref.fees.resolve(fy, carry_forward_fees)
-        table.append(
-            {
-                "fy": fy,
-                "fee_year": year.fiscal_year,
-                "fee_provisional": provisional,
-                "mpf_rate": year.mpf_rate,
-                "mpf_min": year.mpf_min,
-                "mpf_max": year.mpf_max,
-                "hmf_rate": year.hmf_rate,
-            }
-        )
-    fees = pl.DataFrame(
-        table,
-        schema={
-            "fy": pl.Int32,
-            "fee_year": pl.Int32,
-            "fee_provisional": pl.Boolean,
-            "mpf_rate": pl.Float64,
-            "mpf_min": pl.Float64,
-            "mpf_max": pl.Float64,
-            "hmf_rate": pl.Float64,
-        },
-    )
-    df = df.with_columns(pl.col("fy").cast(pl.Int32)).join(
-        fees, on="fy", how="left", maintain_order="left"
-    )
-    exempt = pl.col("spi").is_in(list(MPF_EXEMPT_SPI)) & (pl.col("rate_column") == "special")
-    formal = ~pl.col("entry_type").is_in(list(INFORMAL_ENTRY_TYPES))
+        fees, provisional = ref.fees.resolve(fiscal, carry_forward_fees)
+        for name, value in (
+            ("fee_year", fees.fiscal_year),
+            ("fee_provisional", provisional),
+            ("mpf_rate", fees.mpf_rate),
+            ("mpf_min", fees.mpf_min),
+            ("mpf_max", fees.mpf_max),
+            ("hmf_rate", fees.hmf_rate),
+        ):
+            values[name].append((fiscal, value))
+    # one pass for the fiscal year, the MPF base and that year's fee values (each frame
+    # operation has a fixed cost; a batch spans a fiscal year or two)
     df = df.with_columns(
-        _mpf_base=pl.when(formal & ~exempt).then(pl.col("value_usd")).otherwise(0.0)
+        **steps["base"],
+        **{name: _by_year(fy, found, _FEE_TYPES[name]) for name, found in values.items()},
     )
-    # entry level: the base, the clamped fee, and the line that takes the cent remainder
-    per_entry = df.group_by("entry_key").agg(
-        _base=pl.col("_mpf_base").sum(),
-        _fee=(pl.col("_mpf_base").sum() * pl.col("mpf_rate").first()).clip(
-            pl.col("mpf_min").first(), pl.col("mpf_max").first()
-        ),
-        _largest=pl.col("_row").get(pl.col("_mpf_base").arg_max()),
-    )
-    per_entry = per_entry.with_columns(
-        _fee=pl.when(pl.col("_base") > 0).then(cents(pl.col("_fee"))).otherwise(0.0)
-    )
-    df = df.join(per_entry, on="entry_key", how="left", maintain_order="left").with_columns(
-        _share=pl.when(pl.col("_base") > 0)
-        .then(cents(pl.col("_fee") * pl.col("_mpf_base") / pl.col("_base")))
-        .otherwise(0.0)
-    )
-    rest = df.group_by("entry_key").agg(_rest=(pl.col("_fee").first() - pl.col("_share").sum()))
+    # entry level: the base, the clamped fee in cents, and the line that takes the remainder
+    per_entry = df.group_by("entry_key").agg(**steps["entry"])
+    df = df.join(per_entry, on="entry_key", how="left", maintain_order="left")
+    df = df.with_columns(**steps["share"])
+    rest = df.group_by("entry_key").agg(**steps["rest"])
     df = df.join(rest, on="entry_key", how="left", maintain_order="left")
-    hmf = cents(pl.col("value_usd") * pl.col("hmf_rate"))
-    return df.with_columns(
-        mpf=(
-            pl.col("_share")
-            + pl.when(pl.col("_row") == pl.col("_largest")).then(pl.col("_rest")).otherwise(0.0)
-        ).round(2),
-        hmf=pl.when(pl.col("mode") == "vessel").then(hmf).otherwise(0.0),
-    ).drop(
+    return df.with_columns(**steps["fees"]).drop(
         "fy",
         "mpf_rate",
         "mpf_min",
@@ -203,6 +177,62 @@ def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool | None) -> 
         "_largest",
         "_rest",
     )
+
+
+_FEE_TYPES: dict[str, pl.DataType] = {
+    "fee_year": pl.Int32(),
+    "fee_provisional": pl.Boolean(),
+    "mpf_rate": pl.Float64(),
+    "mpf_min": pl.Float64(),
+    "mpf_max": pl.Float64(),
+    "hmf_rate": pl.Float64(),
+}
+
+
+def _by_year(fy: pl.Expr, values: list[tuple[int, Any]], dtype: pl.DataType) -> pl.Expr:
+    """The value of each line's fiscal year ``fy`` (null for a year not listed)."""
+    out: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=dtype))
+    for year, value in values:
+        out = out.when(fy == year).then(pl.lit(value, dtype=dtype))
+    return out.otherwise(pl.lit(None, dtype=dtype))  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _fee_steps() -> dict[str, dict[str, pl.Expr]]:
+    """The expressions of :func:`_fees`, by step (built once, like :func:`_steps`)."""
+    exempt = pl.col("spi").is_in(list(MPF_EXEMPT_SPI)) & (pl.col("rate_column") == "special")
+    formal = ~pl.col("entry_type").is_in(list(INFORMAL_ENTRY_TYPES))
+    base = pl.col("_mpf_base").sum()
+    fee = (base * pl.col("mpf_rate").first()).clip(
+        pl.col("mpf_min").first(), pl.col("mpf_max").first()
+    )
+    hmf = cents(pl.col("value_usd") * pl.col("hmf_rate"))
+    return {
+        "base": {
+            "fy": (
+                pl.col("date").dt.year() + (pl.col("date").dt.month() >= 10).cast(pl.Int32)
+            ).cast(pl.Int32),
+            "_mpf_base": pl.when(formal & ~exempt).then(pl.col("value_usd")).otherwise(0.0),
+        },
+        "entry": {
+            "_base": base,
+            "_fee": pl.when(base > 0).then(cents(fee)).otherwise(0.0),
+            "_largest": pl.col("_row").get(pl.col("_mpf_base").arg_max()),
+        },
+        "share": {
+            "_share": pl.when(pl.col("_base") > 0)
+            .then(cents(pl.col("_fee") * pl.col("_mpf_base") / pl.col("_base")))
+            .otherwise(0.0)
+        },
+        "rest": {"_rest": pl.col("_fee").first() - pl.col("_share").sum()},
+        "fees": {
+            "mpf": (
+                pl.col("_share")
+                + pl.when(pl.col("_row") == pl.col("_largest")).then(pl.col("_rest")).otherwise(0.0)
+            ).round(2),
+            "hmf": pl.when(pl.col("mode") == "vessel").then(hmf).otherwise(0.0),
+        },
+    }
 
 
 def compute_duties(
@@ -273,54 +303,71 @@ def _compute(
     """Every rule on prepared lines; the result keeps the internal ``problem_*`` columns."""
     df = resolve_rates(df, reference)
     df = quantity_in(df, "rate_unit", "_rate_qty")
+    steps = _steps()
+    df = df.with_columns(**steps["duty"])
+    df = additional_duties(df, reference)
+    df = adcvd_deposits(df, reference)
+    df = df.with_columns(**steps["remedies"])
+    df = _fees(df, reference, carry_forward_fees)
+    return df.with_columns(**steps["totals"])
+
+
+@functools.cache
+def _steps() -> dict[str, dict[str, pl.Expr]]:
+    """The row-wise steps of :func:`_compute`, by stage (built once: expressions are
+    immutable, and building these costs more Python time than running them on an API
+    batch)."""
     specific = pl.col("rate_specific").fill_null(0.0) > 0
     no_qty = specific & pl.col("_rate_qty").is_null()
     unsupported = pl.col("hts_known") & ~pl.col("rate_supported").fill_null(True)
-    df = df.with_columns(
-        problem_hts=pl.when(~pl.col("hts_known")).then(
-            pl.format("unknown HTS number {}", pl.col("hts10").fill_null("(none)"))
-        ),
-        problem_rate=pl.when(unsupported).then(
-            pl.format(
-                "the {} rate of HTS {} is '{}', which cannot be computed",
-                "rate_column",
-                dotted("hts10"),
-                "rate_text",
-            )
-        ),
-        problem_quantity=pl.when(pl.col("hts_known") & ~unsupported & no_qty).then(
-            pl.format("the rate {} is specific: give the quantity in {}", "rate_text", "rate_unit")
-        ),
-        base_duty=pl.when(pl.col("hts_known") & ~unsupported & ~no_qty).then(
-            cents(
-                pl.col("rate_ad_valorem") * pl.col("value_usd")
-                + pl.col("rate_specific") * pl.col("_rate_qty").fill_null(0.0)
-            )
-        ),
-    )
-    df = additional_duties(df, reference)
-    df = adcvd_deposits(df, reference)
-    df = df.with_columns(
-        additional_duty=cents(pl.col("additional_rate") * pl.col("value_usd")),
-        ad_deposit=cents(pl.col("ad_deposit_raw")),
-        cvd_deposit=cents(pl.col("cvd_deposit_raw")),
-    ).with_columns(adcvd_deposit=(pl.col("ad_deposit") + pl.col("cvd_deposit")).round(2))
-    df = _fees(df, reference, carry_forward_fees)
+    # a column computed in the same step is spelled out rather than read back
+    ad, cvd = cents(pl.col("ad_deposit_raw")), cents(pl.col("cvd_deposit_raw"))
     duty = (pl.col("base_duty") + pl.col("additional_duty") + pl.col("adcvd_deposit")).round(2)
+    fees = (pl.col("mpf") + pl.col("hmf")).round(2)
     problems = pl.concat_str(
         [pl.format(f"{field}: {{}}", pl.col(c)) for c, field in _PROBLEM_FIELDS.items()],
         separator="; ",
         ignore_nulls=True,
     )
-    df = df.with_columns(
-        duty_total=duty,
-        fees_total=(pl.col("mpf") + pl.col("hmf")).round(2),
-        problems=pl.when(problems != "").then(problems),
-    ).with_columns(
-        total=(pl.col("duty_total") + pl.col("fees_total")).round(2),
-        duty_rate=pl.when(pl.col("value_usd") > 0).then(pl.col("duty_total") / pl.col("value_usd")),
-    )
-    return df
+    return {
+        "duty": {
+            "problem_hts": pl.when(~pl.col("hts_known")).then(
+                pl.format("unknown HTS number {}", pl.col("hts10").fill_null("(none)"))
+            ),
+            "problem_rate": pl.when(unsupported).then(
+                pl.format(
+                    "the {} rate of HTS {} is '{}', which cannot be computed",
+                    "rate_column",
+                    dotted("hts10"),
+                    "rate_text",
+                )
+            ),
+            "problem_quantity": pl.when(pl.col("hts_known") & ~unsupported & no_qty).then(
+                pl.format(
+                    "the rate {} is specific: give the quantity in {}", "rate_text", "rate_unit"
+                )
+            ),
+            "base_duty": pl.when(pl.col("hts_known") & ~unsupported & ~no_qty).then(
+                cents(
+                    pl.col("rate_ad_valorem") * pl.col("value_usd")
+                    + pl.col("rate_specific") * pl.col("_rate_qty").fill_null(0.0)
+                )
+            ),
+        },
+        "remedies": {
+            "additional_duty": cents(pl.col("additional_rate") * pl.col("value_usd")),
+            "ad_deposit": ad,
+            "cvd_deposit": cvd,
+            "adcvd_deposit": (ad + cvd).round(2),
+        },
+        "totals": {
+            "duty_total": duty,
+            "fees_total": fees,
+            "problems": pl.when(problems != "").then(problems),
+            "total": (duty + fees).round(2),
+            "duty_rate": pl.when(pl.col("value_usd") > 0).then(duty / pl.col("value_usd")),
+        },
+    }
 
 
 def _refuse(df: pl.DataFrame, ref: Reference, offset: int = 0) -> None:

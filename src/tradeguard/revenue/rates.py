@@ -10,8 +10,12 @@ claim.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import polars as pl
 
+from tradeguard.frozen import SMALL_FRAME, derived, rows_for
 from tradeguard.reference import COLUMN2_COUNTRIES, Reference, unit_factor
 
 __all__ = ["resolve_rates", "quantity_in", "SPI_ALIASES"]
@@ -30,26 +34,42 @@ def quantity_in(df: pl.DataFrame, want: str, out: str) -> pl.DataFrame:
     Looks at ``quantity1/unit1`` then ``quantity2/unit2``; grams and tonnes convert to kg.
     Null when neither quantity is in (or convertible to) the wanted unit.
     """
-    pairs = (
-        pl.concat(
-            [
-                df.select(have=pl.col("unit1"), want=pl.col(want)),
-                df.select(have=pl.col("unit2"), want=pl.col(want)),
-            ]
+    if df.height <= SMALL_FRAME:
+        # a small frame's distinct pairs, without five frame operations
+        units = df.select("unit1", "unit2", want).rows()
+        found = {(h, w) for u1, u2, w in units for h in (u1, u2) if h is not None and w is not None}
+        pairs: list[tuple[str, str]] = sorted(found)
+    else:
+        pairs = (
+            pl.concat(
+                [
+                    df.select(have=pl.col("unit1"), want=pl.col(want)),
+                    df.select(have=pl.col("unit2"), want=pl.col(want)),
+                ]
+            )
+            .drop_nulls()
+            .unique()
+            .rows()
         )
-        .drop_nulls()
-        .unique()
+    factors = [(h, w, unit_factor(h, w)) for h, w in pairs]
+    if len(factors) <= _FEW_UNITS:
+        # a few unit pairs (an API batch): the factors are looked up inside the expression,
+        # one frame operation instead of two joins, a step and a drop
+        by1, by2 = _factor("unit1", want, factors), _factor("unit2", want, factors)
+        return df.with_columns(
+            pl.coalesce(pl.col("quantity1") * by1, pl.col("quantity2") * by2).alias(out)
+        )
+    have = [h for h, _, _ in factors]
+    wanted = [w for _, w, _ in factors]
+    factor = [f for _, _, f in factors]
+    f1 = pl.DataFrame(
+        {"unit1": have, want: wanted, "_f1": factor},
+        schema={"unit1": pl.String, want: pl.String, "_f1": pl.Float64},
     )
-    factors = pl.DataFrame(
-        {
-            "have": pairs["have"],
-            "want": pairs["want"],
-            "factor": [unit_factor(h, w) for h, w in pairs.iter_rows()],
-        },
-        schema={"have": pl.String, "want": pl.String, "factor": pl.Float64},
+    f2 = pl.DataFrame(
+        {"unit2": have, want: wanted, "_f2": factor},
+        schema={"unit2": pl.String, want: pl.String, "_f2": pl.Float64},
     )
-    f1 = factors.rename({"have": "unit1", "want": want, "factor": "_f1"})
-    f2 = factors.rename({"have": "unit2", "want": want, "factor": "_f2"})
     return (
         df.join(f1, on=["unit1", want], how="left", maintain_order="left")
         .join(f2, on=["unit2", want], how="left", maintain_order="left")
@@ -62,19 +82,52 @@ def quantity_in(df: pl.DataFrame, want: str, out: str) -> pl.DataFrame:
     )
 
 
+_FEW_UNITS = 8
+
+
+def _factor(unit: str, want: str, factors: list[tuple[str, str, float | None]]) -> pl.Expr:
+    """The factor of the row's (``unit``, ``want``) pair among ``factors`` (null if none), as
+    the left join on the pair would find it."""
+    out: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Float64))
+    for have, wanted, factor in factors:
+        hit = (pl.col(unit) == have) & (pl.col(want) == wanted)
+        out = out.when(hit).then(pl.lit(factor, dtype=pl.Float64))
+    return out.otherwise(pl.lit(None, dtype=pl.Float64))  # type: ignore[no-any-return]
+
+
+_ALIAS = pl.DataFrame(
+    {"spi": list(SPI_ALIASES), "listed": list(SPI_ALIASES.values())},
+    schema={"spi": pl.String, "listed": pl.List(pl.String)},
+)
+
+
+_CLAIM_INPUTS = ("_row", "hts10", "origin", "date", "spi")
+
+
 def _spi_claims(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     """Per claiming row: the Special rate it earns (if any) and why a claim fails."""
-    claims = df.filter(pl.col("spi").is_not_null()).select("_row", "hts10", "origin", "date", "spi")
-    alias = pl.DataFrame(
-        {"spi": list(SPI_ALIASES), "listed": list(SPI_ALIASES.values())},
-        schema={"spi": pl.String, "listed": pl.List(pl.String)},
-    )
+    claims = df.filter(pl.col("spi").is_not_null()).select(_CLAIM_INPUTS)
+    if claims.is_empty():
+        return _no_claims(claims, ref)
+    return _claims(claims, ref)
+
+
+def _no_claims(claims: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    """The answer for no claim, for this input shape: worked out once (most filings claim
+    no program)."""
+    return derived(ref.hts.special, ("no_claims", str(claims.schema)), lambda: _claims(claims, ref))
+
+
+def _claims(claims: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     cand = (
-        claims.join(alias, on="spi", how="left")
+        claims.join(_ALIAS, on="spi", how="left")
         .with_columns(listed=pl.coalesce("listed", pl.concat_list("spi")))
         .explode("listed")
     )
-    special = ref.hts.special.rename({"spi": "listed"})
+    special = derived(
+        ref.hts.special, "by_listed", lambda: ref.hts.special.rename({"spi": "listed"})
+    )
+    special = rows_for(special, "hts10", claims["hts10"])  # a few of its 200,000 rows
     # candidates stay in claim order, so the first match per row is the preferred marking
     matched = cand.join(special, on=["hts10", "listed"], how="inner", maintain_order="left").unique(
         "_row", keep="first", maintain_order=True
@@ -89,14 +142,7 @@ def _spi_claims(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
         .select("_row", origin_ok=pl.lit(True))
         .unique("_row")
     )
-    programs = ref.spi.frame.select(
-        listed="spi",
-        program="program",
-        in_force_from="in_force_from",
-        in_force_to="in_force_to",
-        eligible=pl.col("countries").list.head(12).list.join(",")
-        + pl.when(pl.col("countries").list.len() > 12).then(pl.lit(",...")).otherwise(pl.lit("")),
-    )
+    programs = derived(ref.spi.frame, "programs", lambda: _programs(ref))
     out = (
         claims.join(
             matched.select(
@@ -110,9 +156,13 @@ def _spi_claims(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
         .join(programs, on="listed", how="left")
     )
     # the line's SPI list is needed only to explain a claim the line does not list
-    out = out.with_columns(_need=pl.when(pl.col("text").is_null()).then("hts10")).join(
-        ref.hts.lines.select(_need="hts10", special_spi="special_spi"), on="_need", how="left"
+    out = out.with_columns(_need=pl.when(pl.col("text").is_null()).then("hts10"))
+    spis = derived(
+        ref.hts.lines,
+        "special_spi",
+        lambda: ref.hts.lines.select(_need="hts10", special_spi="special_spi"),
     )
+    out = out.join(rows_for(spis, "_need", out["_need"]), on="_need", how="left")
     known = pl.col("program").is_not_null()
     on_list = pl.col("text").is_not_null()
     in_force = (pl.col("in_force_from").is_null() | (pl.col("in_force_from") <= pl.col("date"))) & (
@@ -173,18 +223,53 @@ def _spi_claims(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     )
 
 
+def _programs(ref: Reference) -> pl.DataFrame:
+    """The SPI programs as a claim's explanation names them (first 12 eligible origins)."""
+    return ref.spi.frame.select(
+        listed="spi",
+        program="program",
+        in_force_from="in_force_from",
+        in_force_to="in_force_to",
+        eligible=pl.col("countries").list.head(12).list.join(",")
+        + pl.when(pl.col("countries").list.len() > 12).then(pl.lit(",...")).otherwise(pl.lit("")),
+    )
+
+
 def resolve_rates(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     """Add ``rate_column`` (general/special/column2/null) and ``rate_*`` columns to ``df``.
 
     ``df`` needs ``_row, hts10, origin, date, spi``.  Also adds ``hts_known`` and
     ``problem_spi``.  Unknown HTS numbers get null rates.
     """
-    lines = ref.hts.lines.select(
-        "hts10", *[f"{p}_{k}" for p in ("general", "column2") for k in _RATE_PARTS]
+    lines = derived(
+        ref.hts.lines,
+        "rates",
+        lambda: ref.hts.lines.select(
+            "hts10", *[f"{p}_{k}" for p in ("general", "column2") for k in _RATE_PARTS]
+        ),
     )
-    df = df.join(lines, on="hts10", how="left", maintain_order="left")
-    claims = _spi_claims(df, ref)
-    df = df.join(claims, on="_row", how="left", maintain_order="left")
+    df = df.join(
+        rows_for(lines, "hts10", df["hts10"]), on="hts10", how="left", maintain_order="left"
+    )
+    if df["spi"].null_count() == df.height:
+        # no line claims a program (known without a pass): joining no claims only adds
+        # their columns, all null
+        none = _no_claims(df.select(_CLAIM_INPUTS).clear(), ref)
+        df = df.with_columns(
+            pl.lit(None, t).alias(c) for c, t in none.schema.items() if c != "_row"
+        )
+    else:
+        claims = _spi_claims(df, ref)
+        df = df.join(claims, on="_row", how="left", maintain_order="left")
+    return df.with_columns(**_rate_choice()).drop(_DROPPED)
+
+
+_DROPPED = [f"{p}_{k}" for p in ("general", "column2", "special") for k in _RATE_PARTS] + ["spi_ok"]
+
+
+@functools.cache
+def _rate_choice() -> dict[str, pl.Expr]:
+    """``hts_known``, ``rate_column`` and the chosen rate's parts, in one step (built once)."""
     known = pl.col("general_text").is_not_null()
     col2 = pl.col("origin").is_in(list(COLUMN2_COUNTRIES))
     use = (
@@ -196,14 +281,12 @@ def resolve_rates(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
         .then(pl.lit("special"))
         .otherwise(pl.lit("general"))
     )
-    df = df.with_columns(hts_known=known, rate_column=use)
     pick = {
-        f"rate_{k}": pl.when(pl.col("rate_column") == "column2")
+        f"rate_{k}": pl.when(use == "column2")
         .then(pl.col(f"column2_{k}"))
-        .when(pl.col("rate_column") == "special")
+        .when(use == "special")
         .then(pl.col(f"special_{k}"))
         .otherwise(pl.col(f"general_{k}"))
         for k in _RATE_PARTS
     }
-    drop = [f"{p}_{k}" for p in ("general", "column2", "special") for k in _RATE_PARTS]
-    return df.with_columns(**pick).drop(drop + ["spi_ok"])
+    return {"hts_known": known, "rate_column": use, **pick}

@@ -1,14 +1,19 @@
 """Chapter 99 additional duties and AD/CVD cash deposits, vectorized over lines.
 
 Both tables describe their scope by HTS prefixes.  Rather than test every line against every
-row, the prefixes are grouped by length and joined on the line's first ``n`` digits: at most
-nine joins whatever the size of the user's table.
+row, each line is exploded into its first ``n`` digits for every prefix length ``n`` the table
+uses and joined to the prefixes once (twice with origin lists): the same two joins whatever
+the size of the user's table.  The tables are frozen reference data, so the prefix rows are
+prepared once per table (``tradeguard.frozen``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
+from tradeguard.frozen import derived
 from tradeguard.reference import Reference
 from tradeguard.revenue.rates import quantity_in
 
@@ -25,15 +30,19 @@ def dotted(col: str | pl.Expr) -> pl.Expr:
     )
 
 
-def _prefix_matches(
-    df: pl.DataFrame, table: pl.DataFrame, key: str, origin_col: str | None = None
-) -> pl.DataFrame:
-    """Pairs ``(_row, key)`` where a line's hts10 starts with one of the row's prefixes.
+@dataclass(frozen=True)
+class _PrefixRules:
+    """A table's prefix rows, for matching every prefix length in one join."""
 
-    With ``origin_col`` (a list column of the table, ``*`` = any) the line's origin must be
-    listed too; joining on (prefix, origin) keeps the candidate pairs few.
-    """
-    cols = [key, pl.col("hts_prefixes").alias("prefix")]
+    lengths: list[int]  # distinct prefix lengths (0: the wildcard ``*``)
+    any_origin: pl.DataFrame | None  # key, prefix, carried: rows for any origin
+    listed: pl.DataFrame | None  # key, prefix, origin, carried: rows for listed origins
+
+
+def _prefix_rules(
+    table: pl.DataFrame, key: str, origin_col: str | None, carry: tuple[str, ...]
+) -> _PrefixRules:
+    cols = [key, pl.col("hts_prefixes").alias("prefix"), *carry]
     if origin_col:
         cols.append(pl.col(origin_col).alias("o"))
     rules = table.select(cols).explode("prefix").drop_nulls("prefix")
@@ -42,20 +51,62 @@ def _prefix_matches(
     rules = rules.with_columns(
         n=pl.when(pl.col("prefix") == "*").then(0).otherwise(pl.col("prefix").str.len_chars())
     )
-    lines = df.select("_row", "hts10", "origin")
+    any_origin = rules.filter(pl.col("o") == "*").select(key, "prefix", *carry)
+    listed = rules.filter(pl.col("o") != "*").select(key, "prefix", *carry, origin="o")
+    return _PrefixRules(
+        sorted(set(rules["n"].to_list())),
+        None if any_origin.is_empty() else any_origin,
+        None if listed.is_empty() else listed,
+    )
+
+
+def _prefix_matches(
+    df: pl.DataFrame,
+    table: pl.DataFrame,
+    key: str,
+    origin_col: str | None = None,
+    *,
+    lines: tuple[str, ...] = (),
+    carry: tuple[str, ...] = (),
+) -> pl.DataFrame:
+    """Pairs ``(_row, key)`` where a line's hts10 starts with one of the row's prefixes, with
+    the line's columns ``lines`` and the table row's columns ``carry`` beside them (what the
+    caller would otherwise join back).
+
+    With ``origin_col`` (a list column of the table, ``*`` = any) the line's origin must be
+    listed too; joining on (prefix, origin) keeps the candidate pairs few.  ``table`` must be
+    a frozen table: its prefixes are prepared once and kept while it lives.
+
+    Each line is exploded into its prefixes of every length the table uses, so one join (per
+    origin kind) matches them all: a rule's prefix can only equal the line's prefix of its own
+    length (a short HTS number's cut-off prefixes only repeat matches ``unique`` removes).
+    """
+    rules = derived(
+        table,
+        ("prefix_rules", key, origin_col, carry),
+        lambda: _prefix_rules(table, key, origin_col, carry),
+    )
+    out = ["_row", key, *lines, *carry]
+    if not rules.lengths:
+        return pl.DataFrame(
+            schema={
+                "_row": pl.UInt32,
+                key: table.schema[key],
+                **{c: df.schema[c] for c in lines},
+                **{c: table.schema[c] for c in carry},
+            }
+        )
+    h = pl.col("hts10")
+    cut = [h.str.slice(0, n) if n else pl.lit("*") for n in rules.lengths]
+    own = [c for c in lines if c != "origin"]
+    exploded = df.select("_row", "origin", *own, prefix=pl.concat_list(cut)).explode("prefix")
     parts = []
-    for n in sorted(set(rules["n"].to_list())):
-        r = rules.filter(pl.col("n") == n)
-        left = lines.with_columns(prefix=pl.col("hts10").str.slice(0, n) if n else pl.lit("*"))
-        any_origin = r.filter(pl.col("o") == "*").select(key, "prefix")
-        listed = r.filter(pl.col("o") != "*").select(key, "prefix", origin="o")
-        if not any_origin.is_empty():
-            parts.append(left.join(any_origin, on="prefix").select("_row", key))
-        if not listed.is_empty():
-            parts.append(left.join(listed, on=["prefix", "origin"]).select("_row", key))
-    if not parts:
-        return pl.DataFrame(schema={"_row": pl.UInt32, key: table.schema[key]})
-    return pl.concat(parts).unique()
+    if rules.any_origin is not None:
+        parts.append(exploded.join(rules.any_origin, on="prefix").select(out))
+    if rules.listed is not None:
+        parts.append(exploded.join(rules.listed, on=["prefix", "origin"]).select(out))
+    # the carried columns depend on the line or the table row: one of each pair is enough
+    return pl.concat(parts).unique(["_row", key])
 
 
 def _in_force() -> pl.Expr:
@@ -65,19 +116,23 @@ def _in_force() -> pl.Expr:
     )
 
 
-def additional_duties(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
-    """Add ``additional_rate`` (summed ad valorem fraction) and ``additional_headings``."""
-    table = ref.additional_duties.frame.with_row_index("_adr")
-    excluded = table.select("_adr", origin="exclude_origins").explode("origin").drop_nulls("origin")
-    hits = (
-        _prefix_matches(df, table, "_adr", origin_col="origins")
-        .join(df.select("_row", "origin", "date"), on="_row")
-        .join(excluded, on=["_adr", "origin"], how="anti")
-        .join(
-            table.select("_adr", "heading", "ad_valorem", "effective_from", "effective_to"),
-            on="_adr",
-        )
-        .filter(_in_force())
+def _additional_table(ref: Reference) -> pl.DataFrame:
+    """The Chapter 99 table numbered by row, with its excluded origins (nulls left out)."""
+    return ref.additional_duties.frame.with_row_index("_adr").with_columns(
+        pl.col("exclude_origins").list.drop_nulls().alias("_excluded")
+    )
+
+
+_ADDITIONAL_TERMS = ("heading", "ad_valorem", "effective_from", "effective_to", "_excluded")
+
+
+def _additional_hits(matches: pl.DataFrame) -> pl.DataFrame:
+    """The headings in force on each line's date, less those excluding its origin."""
+    excluded = pl.col("origin").is_not_null() & pl.col("_excluded").list.contains(
+        pl.col("origin")
+    ).fill_null(False)
+    return (
+        matches.filter(_in_force() & ~excluded)
         .sort("_row", "heading")
         .group_by("_row")
         .agg(
@@ -85,9 +140,36 @@ def additional_duties(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
             additional_headings=pl.col("heading").str.join(","),
         )
     )
+
+
+def additional_duties(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    """Add ``additional_rate`` (summed ad valorem fraction) and ``additional_headings``."""
+    frame = ref.additional_duties.frame
+    table = derived(frame, "numbered", lambda: _additional_table(ref))
+    matches = _prefix_matches(
+        df, table, "_adr", origin_col="origins", lines=("origin", "date"), carry=_ADDITIONAL_TERMS
+    )
+    if matches.is_empty():
+        # no line under any heading (most filings): the empty hits of this input shape, once
+        key = ("no_hits", str(matches.schema))
+        hits = derived(frame, key, lambda: _additional_hits(matches))
+    else:
+        hits = _additional_hits(matches)
     return df.join(hits, on="_row", how="left", maintain_order="left").with_columns(
         pl.col("additional_rate").fill_null(0.0)
     )
+
+
+def _adcvd_tables(ref: Reference) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """All-others rows (with compact case numbers), company rows, and the all-others rows as
+    prefix rules (``c``: their country as a list)."""
+    orders = ref.adcvd.frame
+    others = orders.filter(pl.col("company_case").is_null()).with_columns(
+        compact=pl.col("case").str.replace_all("-", "")
+    )
+    companies = orders.filter(pl.col("company_case").is_not_null())
+    rules = others.with_columns(c=pl.concat_list("country"))
+    return others, companies, rules
 
 
 def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
@@ -99,18 +181,52 @@ def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     one for a declared known company case number, else the order's all-others rate.
     """
     orders = ref.adcvd.frame
-    others = orders.filter(pl.col("company_case").is_null()).with_columns(
-        compact=pl.col("case").str.replace_all("-", "")
-    )
-    companies = orders.filter(pl.col("company_case").is_not_null())
+    others, companies, rules = derived(orders, "tables", lambda: _adcvd_tables(ref))
     scope = (
-        _prefix_matches(df, others.with_columns(c=pl.concat_list("country")), "case", "c")
-        .join(df.select("_row", "date"), on="_row")
-        .join(others.select("case", "effective_from", "effective_to"), on="case")
+        _prefix_matches(
+            df, rules, "case", "c", lines=("date",), carry=("effective_from", "effective_to")
+        )
         .filter(_in_force())
         .select("_row", "case")
     )
-    declared = (
+    if df["adcvd_cases"].null_count() == df.height:
+        # no case declared (known without a pass): no declared rows, as the steps below
+        # would find, without their four frame operations
+        declared = derived(orders, ("none_declared", str(df.schema)), lambda: _declared(df.clear()))
+    else:
+        declared = _declared(df)
+    if scope.is_empty() and declared.is_empty():
+        # no line under an order and no case declared (most filings): the empty per-line
+        # results of this input shape, worked out once; joined, they only add null columns
+        key = ("none", str(df.schema))
+        empty = df.clear()
+        per_row, problem = derived(
+            orders, key, lambda: _adcvd_rows(empty, scope, declared, others, companies)
+        )
+        added = {**per_row.schema, **problem.schema}
+        return df.with_columns(
+            pl.lit(_NO_DEPOSIT.get(c), t).alias(c)
+            for c, t in added.items()
+            if c not in ("_row", "qty_problem")
+        )
+    per_row, problem = _adcvd_rows(df, scope, declared, others, companies)
+    out = df.join(per_row, on="_row", how="left", maintain_order="left").join(
+        problem, on="_row", how="left", maintain_order="left"
+    )
+    return out.with_columns(
+        pl.col("ad_deposit_raw").fill_null(0.0),
+        pl.col("cvd_deposit_raw").fill_null(0.0),
+        problem_adcvd=pl.coalesce("problem_adcvd", "qty_problem"),
+    ).drop("qty_problem")
+
+
+# what the joins above fill in for a line no order applies to (other columns: null)
+_NO_DEPOSIT = {"ad_deposit_raw": 0.0, "cvd_deposit_raw": 0.0}
+
+
+def _declared(df: pl.DataFrame) -> pl.DataFrame:
+    """Each declared case number of each line, normalised (``_row``, ``declared``)."""
+    return (
         df.select("_row", declared=pl.col("adcvd_cases").str.split(","))
         .explode("declared")
         .with_columns(
@@ -118,6 +234,17 @@ def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
         )
         .filter(pl.col("declared").is_not_null() & (pl.col("declared") != ""))
     )
+
+
+def _adcvd_rows(
+    df: pl.DataFrame,
+    scope: pl.DataFrame,
+    declared: pl.DataFrame,
+    others: pl.DataFrame,
+    companies: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per line: the deposits of the orders in scope or declared (``per_row``), and the
+    unknown case numbers declared (``problem``)."""
     by_company = declared.join(
         companies.select("case", company_case="company_case"),
         left_on="declared",
@@ -187,11 +314,4 @@ def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
             .first(),
         )
     )
-    out = df.join(per_row, on="_row", how="left", maintain_order="left").join(
-        problem, on="_row", how="left", maintain_order="left"
-    )
-    return out.with_columns(
-        pl.col("ad_deposit_raw").fill_null(0.0),
-        pl.col("cvd_deposit_raw").fill_null(0.0),
-        problem_adcvd=pl.coalesce("problem_adcvd", "qty_problem"),
-    ).drop("qty_problem")
+    return per_row, problem

@@ -16,7 +16,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import polars as pl
+
+from tradeguard.frozen import derived, rows_for
 
 __all__ = ["cumulative", "lookup", "LastRows"]
 
@@ -54,7 +57,11 @@ def lookup(
 ) -> pl.DataFrame:
     """As-of lookup of ``cols`` for the rows of ``q`` (sorted by ``t``, keys in column
     ``key``): the last table row of the same key with ``at < t`` (``at < t - shift`` with a
-    shift); rows stay in ``q``'s order; no row found gives ``fill`` (None: null)."""
+    shift); rows stay in ``q``'s order; no row found gives ``fill`` (None: null).
+
+    With a ``cache`` the table is taken as frozen (a bundle's): its derived tables are kept,
+    and a small ``q`` joins only the rows of its own keys (``tradeguard.frozen``).
+    """
 
     def filled(frame: pl.DataFrame) -> pl.DataFrame:
         if fill is None:
@@ -62,12 +69,29 @@ def lookup(
         return frame.select(*[pl.col(c).fill_null(fill) for c in cols])
 
     if table.height == 0:
-        empty = q.select(
-            *[pl.repeat(pl.lit(None, table.schema[c]), q.height).alias(c) for c in cols]
-        )
-        return filled(empty)
-    left = q.select(pl.col(key).alias("key"), (pl.col("t") - shift) if shift else pl.col("t"))
+        return _nothing(q.height, table.schema, cols, fill)
     keys = _keys(table, cache)
+    t_min = q["t"].min()
+    t_max_table = _latest(table, cache)
+    if t_min is not None and shift:
+        t_min = t_min - shift  # type: ignore[operator]
+    if (
+        keys.len() * 50 >= q.height
+        and t_min is not None
+        and t_max_table is not None
+        and t_max_table < t_min
+    ):
+        # the usual case (a table older than every line): each key's final row, joined by
+        # key on ``q`` itself
+        last = cache.get(id(table)) if cache is not None else None
+        if last is None:
+            last = table.group_by("key").agg(pl.all().exclude("key").last())
+            if cache is not None:
+                cache[id(table)] = last
+        right = _frozen_cols(last, cols, q[key], cache)
+        out = q.join(right, left_on=key, right_on="key", how="left", maintain_order="left")
+        return filled(out)
+    left = q.select(pl.col(key).alias("key"), (pl.col("t") - shift) if shift else pl.col("t"))
     if keys.len() * 50 < q.height:
         # a small table (a few hundred holds, say): only the rows whose key it knows need
         # the join; the others get ``fill`` at once
@@ -81,18 +105,17 @@ def lookup(
                 ]
             )
             return filled(out)
-    t_min = left["t"].min()
-    t_max_table = table["at"].max()
-    if t_min is not None and t_max_table is not None and t_max_table < t_min:  # type: ignore[operator]
+    if t_min is not None and t_max_table is not None and t_max_table < t_min:
         last = cache.get(id(table)) if cache is not None else None
         if last is None:
             last = table.group_by("key").agg(pl.all().exclude("key").last())
             if cache is not None:
                 cache[id(table)] = last
-        out = left.join(last.select("key", *cols), on="key", how="left", maintain_order="left")
+        right = _frozen_cols(last, cols, left["key"], cache)
+        out = left.join(right, on="key", how="left", maintain_order="left")
     else:
         out = left.join_asof(
-            table.select("key", "at", *cols),  # kept sorted by ``at``
+            _frozen_cols(table, ["at", *cols], left["key"], cache),  # kept sorted by ``at``
             left_on="t",
             right_on="at",
             by="key",
@@ -101,3 +124,40 @@ def lookup(
             check_sortedness=False,
         )
     return filled(out)
+
+
+def _frozen_cols(
+    table: pl.DataFrame, cols: list[str], keys: pl.Series, cache: LastRows | None
+) -> pl.DataFrame:
+    """``table``'s key and ``cols``; for a frozen table (a ``cache`` given) projected once and
+    cut down to ``keys`` when they are few (the join's answer is the same)."""
+    if cache is None:
+        return table.select("key", *cols)
+    projected = derived(table, ("cols", *cols), lambda: table.select("key", *cols))
+    return rows_for(projected, "key", keys)
+
+
+def _nothing(n: int, schema: pl.Schema, cols: list[str], fill: Any) -> pl.DataFrame:
+    """What a lookup in an empty table finds for ``n`` rows: ``fill`` (None: null) in every
+    column (built directly: a bundle without history looks up a dozen empty tables)."""
+    out = []
+    for c in cols:
+        dtype = schema[c]
+        if fill is None:
+            out.append(pl.Series(c, [None] * n, dtype=dtype))
+        elif isinstance(fill, float) and dtype == pl.Float64:
+            out.append(pl.Series(c, np.full(n, fill, dtype=np.float64)))
+        else:  # another fill: as the lookup's own ``fill_null`` would type it
+            filled = [pl.repeat(pl.lit(None, schema[c]), n).fill_null(fill).alias(c) for c in cols]
+            return pl.select(filled)
+    return pl.DataFrame(out)
+
+
+def _latest(table: pl.DataFrame, cache: LastRows | None) -> Any:
+    """The table's latest ``at`` (kept in ``cache``: the table is frozen)."""
+    if cache is None:
+        return table["at"].max()
+    got = cache.get(("latest", id(table)))
+    if got is None:
+        got = cache[("latest", id(table))] = (table["at"].max(),)
+    return got[0]

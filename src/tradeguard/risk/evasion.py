@@ -34,6 +34,7 @@ by the entity map, so these features follow the resolved entity like the history
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -76,12 +77,20 @@ _NEEDS: dict[str, pl.DataType] = {
 
 def _complete(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with the columns the evasion tables read, typed (nulls where it has none)."""
-    fix = [
-        pl.col(c).cast(t, strict=False) if c in frame.columns else pl.lit(None, t).alias(c)
-        for c, t in _NEEDS.items()
-        if c not in frame.columns or frame.schema[c] != t
-    ]
+    fix = _fixes(tuple(frame.schema.items()))
     return frame.with_columns(fix) if fix else frame
+
+
+@functools.lru_cache(maxsize=32)
+def _fixes(schema: tuple[tuple[str, pl.DataType], ...]) -> list[pl.Expr]:
+    """The casts and null columns :func:`_complete` needs for a frame of this schema (built
+    once per shape: building expressions costs more than running them on a small batch)."""
+    have = dict(schema)
+    return [
+        pl.col(c).cast(t, strict=False) if c in have else pl.lit(None, t).alias(c)
+        for c, t in _NEEDS.items()
+        if have.get(c) != t
+    ]
 
 
 def _empty(**cols: pl.DataType) -> pl.DataFrame:
@@ -264,51 +273,72 @@ def build_evasion(frame: pl.DataFrame, outcomes: pl.DataFrame | None) -> Evasion
 def attach_evasion(frame: pl.DataFrame, q: pl.DataFrame, ev: EvasionTables) -> list[pl.Series]:
     """:data:`EVASION_FEATURES` for the rows of ``q`` (the history query: keys ``imp``,
     ``mfr``, time ``t``, sorted by ``t``); ``frame`` is the (re-keyed) frame in the same
-    order, for the line's own columns.  Columns a frame lacks count as absent (null)."""
+    order, for the line's own columns.  Columns a frame lacks count as absent (null).
+
+    The lookups gather what was known; the features are then computed row-wise in two
+    selects over those columns (a frame operation per feature would cost more than the
+    features on an API batch).
+    """
     n = q.height
     frame = _complete(frame)
-
-    def col(name: str) -> pl.Series:
-        return frame[name]
-
-    lines = frame.select(product=_PRODUCT, here=_AT_PORT, source=_FROM)
-    qq = q.with_columns(lines)
+    qq = q.hstack(frame.select(product=_PRODUCT, here=_AT_PORT, source=_FROM))
     c = ev.cache
-    now = lookup(qq, "product", ev.holds, ["cum_n"], cache=c)["cum_n"]
-    ago = lookup(qq, "product", ev.holds, ["cum_n"], _HOLD_WINDOW, cache=c)["cum_n"]
-    now_here = lookup(qq, "here", ev.holds_here, ["cum_n"], cache=c)["cum_n"]
-    ago_here = lookup(qq, "here", ev.holds_here, ["cum_n"], _HOLD_WINDOW, cache=c)["cum_n"]
-    holds = ((now - ago) - (now_here - ago_here)).clip(lower_bound=0.0)
-
     paid = lookup(qq, "product", ev.remedy, ["paid_at", "paid_origin"], cache=c, fill=None)
-    declares = pl.Series([False] * n, dtype=pl.Boolean)
+    known = pl.DataFrame(
+        [
+            q["t"],
+            q["mfr"],
+            lookup(qq, "product", ev.holds, ["cum_n"], cache=c)["cum_n"].alias("now"),
+            lookup(qq, "product", ev.holds, ["cum_n"], _HOLD_WINDOW, cache=c)["cum_n"].alias("ago"),
+            lookup(qq, "here", ev.holds_here, ["cum_n"], cache=c)["cum_n"].alias("now_here"),
+            lookup(qq, "here", ev.holds_here, ["cum_n"], _HOLD_WINDOW, cache=c)["cum_n"].alias(
+                "ago_here"
+            ),
+            paid["paid_at"],
+            paid["paid_origin"],
+            lookup(q, "mfr", ev.makers, ["first"], cache=c, fill=None)["first"],
+            *lookup(q, "imp", ev.low_value, ["cum_rated", "cum_low"], cache=c).get_columns(),
+            *frame.select(_LINE_INPUTS).get_columns(),
+        ]
+    )
+    declares = pl.lit(False)
     for name in ("adcvd_cases", "chapter99"):
-        s = col(name)
+        s = pl.col(name)
         declares = declares | (s.is_not_null() & (s != "")).fill_null(False)
     may_switch = (
-        paid["paid_at"].is_not_null()
-        & (q["t"] - paid["paid_at"] <= _SWITCH_WINDOW)
-        & (col("origin") != paid["paid_origin"]).fill_null(False)
+        pl.col("paid_at").is_not_null()
+        & (pl.col("t") - pl.col("paid_at") <= _SWITCH_WINDOW)
+        & (pl.col("origin") != pl.col("paid_origin")).fill_null(False)
         & ~declares
     ).fill_null(False)
+    age = ((pl.col("t") - pl.col("first")).dt.total_seconds() / 86400.0).fill_null(0.0)
+    order_goods = pl.col("adcvd_hts_any_origin").fill_null(False) & ~pl.col(
+        "adcvd_in_scope"
+    ).fill_null(False)
+    share = (pl.col("cum_low") + _SHRINK * ev.low_value_rate) / (pl.col("cum_rated") + _SHRINK)
+    out = known.select(
+        ((pl.col("now") - pl.col("ago")) - (pl.col("now_here") - pl.col("ago_here")))
+        .clip(lower_bound=0.0)
+        .alias("port_shopping_holds_30d"),
+        may_switch.alias("_may_switch"),
+        age.alias("manufacturer_age_days"),
+        (order_goods & pl.col("mfr").is_not_null() & (age < _NEW_MAKER_DAYS)).alias(
+            "new_third_country_manufacturer"
+        ),
+        share.alias("importer_low_value_share"),
+    )
     # ... from an origin new for the importer and HTS-6 (looked up for those rows only)
-    rows = may_switch.arg_true()
+    rows = out["_may_switch"].arg_true()
     seen = lookup(qq[rows], "source", ev.origins, ["first"], cache=c, fill=None)["first"]
     switched = pl.Series([False] * n, dtype=pl.Boolean).scatter(rows, seen.is_null())
-
-    first = lookup(q, "mfr", ev.makers, ["first"], cache=c, fill=None)["first"]
-    age = ((q["t"] - first).dt.total_seconds() / 86400.0).fill_null(0.0)
-    order_goods = col("adcvd_hts_any_origin").fill_null(False) & ~col("adcvd_in_scope").fill_null(
-        False
-    )
-    new_maker = order_goods & q["mfr"].is_not_null() & (age < _NEW_MAKER_DAYS)
-
-    low = lookup(q, "imp", ev.low_value, ["cum_rated", "cum_low"], cache=c)
-    share = (low["cum_low"] + _SHRINK * ev.low_value_rate) / (low["cum_rated"] + _SHRINK)
     return [
-        holds.alias("port_shopping_holds_30d"),
+        out["port_shopping_holds_30d"],
         switched.alias("origin_switch_after_remedy"),
-        age.alias("manufacturer_age_days"),
-        new_maker.alias("new_third_country_manufacturer"),
-        share.alias("importer_low_value_share"),
+        out["manufacturer_age_days"],
+        out["new_third_country_manufacturer"],
+        out["importer_low_value_share"],
     ]
+
+
+# the line's own columns the evasion features read
+_LINE_INPUTS = ["origin", "adcvd_cases", "chapter99", "adcvd_hts_any_origin", "adcvd_in_scope"]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from tradeguard.risk.model import NUM_THREADS
+from tradeguard.risk.model import threads_for
 
 if TYPE_CHECKING:
     from tradeguard.risk.bundle import ScoringBundle
@@ -71,7 +71,8 @@ def build_reasons(
     if booster is not None and rows.size:
         names = bundle.models.feature_names
         sub = x[rows]
-        contrib = np.asarray(booster.predict(sub, pred_contrib=True, num_threads=NUM_THREADS))
+        threads = threads_for(sub.shape[0])
+        contrib = np.asarray(booster.predict(sub, pred_contrib=True, num_threads=threads))
         contrib = contrib[:, : len(names)]  # last column is the bias
         top = np.argsort(-contrib, axis=1)[:, :max_reasons]
         for k, i in enumerate(rows):

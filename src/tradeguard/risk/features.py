@@ -21,14 +21,18 @@ span six orders of magnitude and a few absurd lines must not move the norm.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from tradeguard.frozen import derived, rows_for
 from tradeguard.risk.history import EVASION_FEATURES, HISTORY_FEATURES
 from tradeguard.risk.snapshot import ReferenceSnapshot
+from tradeguard.risk.tariff import tariff_columns
 
 __all__ = [
     "FeatureSpec",
@@ -39,7 +43,6 @@ __all__ = [
     "LINE_NUMERIC",
 ]
 
-_COLUMN2_COUNTRIES = ["CU", "KP", "RU", "BY"]
 _MIN_NORM_N = 5  # lines needed before an HTS-6 x origin norm is trusted over the HTS-4 one
 _MAD_FLOOR = 0.1  # log units; keeps z-scores finite for products sold at one price
 
@@ -241,151 +244,55 @@ def fit_spec(
     )
 
 
-def _norm_join(df: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
-    """Attach ``uv_med/uv_mad/wv_med/wv_mad``: the HTS-6 x origin norm, else the HTS-4 one."""
+def _norm_join(df: pl.DataFrame, spec: FeatureSpec) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+    """Join the HTS-6 x origin and HTS-4 value norms; ``uv_med/uv_mad/wv_med/wv_mad`` as
+    expressions over the joined columns (the HTS-6 norm, else the HTS-4 one), which the
+    caller evaluates in its own step."""
     stats = ["uv_med", "uv_mad", "wv_med", "wv_mad"]
     t6, t4 = spec.norms.get("6"), spec.norms.get("4")
     if t6 is None or t4 is None:
-        return df.with_columns(pl.lit(None, pl.Float64).alias(c) for c in stats)
-    a = t6.select(pl.col("key").alias("__k6"), *[pl.col(c).alias(f"{c}6") for c in stats])
-    b = t4.select(pl.col("key").alias("__k4"), *[pl.col(c).alias(f"{c}4") for c in stats])
+        return df, {c: pl.lit(None, pl.Float64) for c in stats}
+    a = derived(
+        t6,
+        "norm6",
+        lambda: t6.select(pl.col("key").alias("__k6"), *[pl.col(c).alias(f"{c}6") for c in stats]),
+    )
+    b = derived(
+        t4,
+        "norm4",
+        lambda: t4.select(pl.col("key").alias("__k4"), *[pl.col(c).alias(f"{c}4") for c in stats]),
+    )
+    a, b = rows_for(a, "__k6", df["__k6"]), rows_for(b, "__k4", df["__k4"])
     df = df.join(a, on="__k6", how="left", maintain_order="left").join(
         b, on="__k4", how="left", maintain_order="left"
     )
-    out = []
+    out = {}
     for name in ("uv", "wv"):
         use6 = pl.col(f"{name}_med6").is_not_null()
-        out += [
-            pl.when(use6)
-            .then(pl.col(f"{name}_med6"))
-            .otherwise(pl.col(f"{name}_med4"))
-            .alias(f"{name}_med"),
-            pl.max_horizontal(
-                pl.when(use6).then(pl.col(f"{name}_mad6")).otherwise(pl.col(f"{name}_mad4")),
-                pl.lit(_MAD_FLOOR),
-            ).alias(f"{name}_mad"),
-        ]
-    return df.with_columns(out).drop([f"{c}{lvl}" for c in stats for lvl in ("6", "4")])
-
-
-def _reference_columns(
-    df: pl.DataFrame, spec: FeatureSpec, snap: ReferenceSnapshot
-) -> pl.DataFrame:
-    """Duty rate, SPI eligibility, AD/CVD scope and Chapter 99 from the frozen snapshot."""
-    if spec.use_reference and snap.hts.height:
-        if spec.hts_digits >= 10:
-            ref = snap.hts.select(pl.col("hts10").alias("hts"), *_REF_COLS)
-            df = df.join(ref, on="hts", how="left", maintain_order="left")
-        else:
-            ref = snap.hts.unique("hts8", keep="first").select("hts8", *_REF_COLS)
-            df = df.join(ref, on="hts8", how="left", maintain_order="left")
-    else:
-        df = df.with_columns(
-            pl.lit(None, pl.Float64).alias("__duty"),
-            pl.lit(None, pl.Boolean).alias("specific_duty"),
-            pl.lit(None, pl.Float64).alias("__col2"),
-            pl.lit(None, pl.String).alias("__spis"),
+        out[f"{name}_med"] = (
+            pl.when(use6).then(pl.col(f"{name}_med6")).otherwise(pl.col(f"{name}_med4"))
         )
-    duty = (
-        pl.when(pl.col("origin").is_in(_COLUMN2_COUNTRIES))
-        .then(pl.coalesce("__col2", "__duty"))
-        .otherwise(pl.col("__duty"))
-    )
-    if spec.use_tax_rate:
-        duty = pl.coalesce(pl.col("tax_rate"), duty)
-    spi = pl.col("spi")
-    claimed = spi.is_not_null() & (spi != "")
-    framed = pl.concat_str([pl.lit(","), spi, pl.lit(",")])
-    cols: list[pl.Expr] = [
-        duty.alias("duty_rate"),
-        claimed.alias("spi_claimed"),
-        (claimed & pl.col("__spis").str.contains(framed, literal=True).fill_null(False)).alias(
-            "spi_eligible"
-        ),
-    ]
-    if spec.hts_digits >= 10 and snap.hts.height:
-        # fast path: one join on (hts, origin) against the snapshot's precomputed pairs
-        df = df.join(snap.pairs, on=["hts", "origin"], how="left", maintain_order="left")
-        cc = snap.ch99_country
-        in_scope = pl.col("adcvd_pair").fill_null(False)
-        any_origin = pl.col("hts").is_in(snap.adcvd_hts.implode())
-        add_rate: list[pl.Expr] = [
-            pl.col("ch99_pair_rate").fill_null(0.0),
-            pl.col("origin").replace_strict(
-                cc["origin"], cc["rate"], default=0.0, return_dtype=pl.Float64
-            ),
-        ]
-    else:
-        in_scope, any_origin, add_rate = _prefix_matches(spec, snap)
-    cases = pl.col("adcvd_cases")
-    declared = cases.is_not_null() & (cases != "")
-    cols += [
-        in_scope.alias("adcvd_in_scope"),
-        any_origin.alias("adcvd_hts_any_origin"),
-        (in_scope & ~declared).alias("adcvd_case_missing"),
-        declared.alias("adcvd_declared"),
-        pl.max_horizontal(add_rate).alias("additional_duty_rate"),
-    ]
-    df = df.with_columns(cols)
-    df = df.drop([c for c in ("adcvd_pair", "ch99_pair_rate") if c in df.columns])
-    ch99 = pl.col("chapter99")
-    return df.with_columns(
-        ((pl.col("additional_duty_rate") > 0) & (ch99.is_null() | (ch99 == ""))).alias(
-            "ch99_missing"
+        out[f"{name}_mad"] = pl.max_horizontal(
+            pl.when(use6).then(pl.col(f"{name}_mad6")).otherwise(pl.col(f"{name}_mad4")),
+            pl.lit(_MAD_FLOOR),
         )
-    ).drop("__duty", "__col2", "__spis")
+    return df, out
 
 
-def _prefix_matches(
-    spec: FeatureSpec, snap: ReferenceSnapshot
-) -> tuple[pl.Expr, pl.Expr, list[pl.Expr]]:
-    """AD/CVD scope and Chapter 99 by HTS prefix, for codes shorter than 10 digits."""
-    in_scope = pl.lit(False)
-    any_origin = pl.lit(False)
-    for n in snap.prefix_lengths("adcvd") if spec.hts_digits >= 4 else []:
-        if n > spec.hts_digits:
-            continue
-        sub = snap.adcvd.filter(pl.col("prefix").str.len_chars() == n)
-        keys = (sub["prefix"] + "|" + sub["country"]).unique()
-        p = pl.col("hts").str.slice(0, n)
-        in_scope = in_scope | pl.concat_str([p, pl.col("origin")], separator="|").is_in(
-            keys.implode()
-        ).fill_null(False)
-        any_origin = any_origin | p.is_in(sub["prefix"].unique().implode()).fill_null(False)
-    add_rate: list[pl.Expr] = [pl.lit(0.0)]
-    for n in snap.prefix_lengths("ch99") if spec.hts_digits >= 4 else []:
-        if n > spec.hts_digits:
-            continue
-        sub = (
-            snap.ch99.filter(pl.col("prefix").str.len_chars() == n)
-            .group_by(pl.concat_str(["prefix", "country"], separator="|").alias("k"))
-            .agg(pl.col("rate").max())
-        )
-        key = pl.concat_str([pl.col("hts").str.slice(0, n), pl.col("origin")], separator="|")
-        add_rate.append(
-            key.replace_strict(sub["k"], sub["rate"], default=0.0, return_dtype=pl.Float64)
-        )
-    return in_scope, any_origin, add_rate
+_NORM_JOINED = [f"{c}{lvl}" for c in ("uv_med", "uv_mad", "wv_med", "wv_mad") for lvl in "64"]
 
 
-_REF_COLS = [
-    pl.col("duty_rate").alias("__duty"),
-    pl.col("specific_duty"),
-    pl.col("column2_rate").alias("__col2"),
-    pl.col("special_spi").alias("__spis"),
-]
-
-
-def add_line_features(
-    frame: pl.DataFrame, spec: FeatureSpec, snapshot: ReferenceSnapshot
-) -> pl.DataFrame:
-    """Add the line-level derived features to a completed scoring frame (same rows, order)."""
+@functools.lru_cache(maxsize=16)
+def _line_columns(hts_digits: int) -> list[pl.Expr]:
+    """The features a line derives from its own columns, in one step (built once per HTS
+    precision: the expressions cost more to build than to run on an API batch)."""
     status = pl.col("trusted_status").fill_null("none")
-    df = frame.with_columns(
-        *_prefix_exprs(spec.hts_digits),
+    lading_country = pl.col("lading_port").str.slice(0, 2)
+    return [
+        *_prefix_exprs(hts_digits),
         *_value_columns(),
         pl.col("filed_at").cast(pl.Date).alias("filed_date"),
-        pl.col("lading_port").str.slice(0, 2).alias("lading_country"),
+        lading_country.alias("lading_country"),
         (pl.col("export_country").is_not_null() & (pl.col("export_country") != pl.col("origin")))
         .fill_null(False)
         .alias("origin_export_mismatch"),
@@ -396,26 +303,32 @@ def add_line_features(
         (~pl.col("entry_type").is_in(["11", "86"])).fill_null(True).alias("is_formal"),
         pl.len().over("entry_number").cast(pl.Float64).alias("entry_lines"),
         pl.col("value_usd").sum().over("entry_number").log1p().alias("log_entry_value"),
-    )
-    df = df.with_columns(
         (
-            pl.col("lading_country").is_not_null()
+            lading_country.is_not_null()
             & pl.col("export_country").is_not_null()
-            & (pl.col("lading_country") != pl.col("export_country"))
+            & (lading_country != pl.col("export_country"))
         )
         .fill_null(False)
-        .alias("lading_mismatch")
-    )
-    df = _norm_join(df, spec)
+        .alias("lading_mismatch"),
+    ]
+
+
+def add_line_features(
+    frame: pl.DataFrame, spec: FeatureSpec, snapshot: ReferenceSnapshot
+) -> pl.DataFrame:
+    """Add the line-level derived features to a completed scoring frame (same rows, order)."""
+    df = frame.with_columns(_line_columns(spec.hts_digits))
+    df, norm = _norm_join(df, spec)
     luv, lwv = _log_pos(pl.col("unit_value")), _log_pos(pl.col("value_per_kg"))
+    uv_med, uv_mad, wv_med, wv_mad = norm["uv_med"], norm["uv_mad"], norm["wv_med"], norm["wv_mad"]
     df = df.with_columns(
-        pl.col("uv_med").exp().alias("unit_value_norm"),
-        (luv - pl.col("uv_med")).exp().alias("unit_value_ratio"),
-        ((luv - pl.col("uv_med")) / pl.col("uv_mad")).alias("unit_value_z"),
-        (lwv - pl.col("wv_med")).exp().alias("weight_value_ratio"),
-        ((lwv - pl.col("wv_med")) / pl.col("wv_mad")).alias("weight_value_z"),
-    ).drop("__k6", "__k4", "uv_med", "uv_mad", "wv_med", "wv_mad")
-    return _reference_columns(df, spec, snapshot)
+        uv_med.exp().alias("unit_value_norm"),
+        (luv - uv_med).exp().alias("unit_value_ratio"),
+        ((luv - uv_med) / uv_mad).alias("unit_value_z"),
+        (lwv - wv_med).exp().alias("weight_value_ratio"),
+        ((lwv - wv_med) / wv_mad).alias("weight_value_z"),
+    ).drop("__k6", "__k4", *[c for c in _NORM_JOINED if c in df.columns])
+    return tariff_columns(df, spec, snapshot)
 
 
 def model_matrix(df: pl.DataFrame, spec: FeatureSpec) -> np.ndarray:
@@ -428,7 +341,8 @@ def model_matrix(df: pl.DataFrame, spec: FeatureSpec) -> np.ndarray:
     for c in spec.numeric:
         if c.startswith("freq_") and c[5:] in df.columns:
             src = c[5:]
-            t = spec.frequency[src]
+            # only the keys present: a party table holds tens of thousands (tradeguard.frozen)
+            t = rows_for(spec.frequency[src], "key", df[src])
             exprs.append(
                 pl.col(src)
                 .replace_strict(t["key"], t["freq"], default=0.0, return_dtype=pl.Float32)
@@ -442,17 +356,20 @@ def model_matrix(df: pl.DataFrame, spec: FeatureSpec) -> np.ndarray:
         if c not in df.columns:  # an extra column the scored file lacks: all missing
             exprs.append(pl.lit(None, pl.Float32).alias(f"cat_{c}"))
             continue
-        codes = pl.Series(np.arange(len(levels), dtype=np.float32))
+        old, codes = derived(spec, ("vocab", c), partial(_codes, levels))
         exprs.append(
             pl.col(c)
             .cast(pl.String)
-            .replace_strict(
-                pl.Series(levels, dtype=pl.String), codes, default=None, return_dtype=pl.Float32
-            )
+            .replace_strict(old, codes, default=None, return_dtype=pl.Float32)
             .alias(f"cat_{c}")
         )
     out = df.select(exprs).to_numpy(order="c")  # row-major: what LightGBM reads fastest
     return out if out.dtype == np.float32 else out.astype(np.float32)
+
+
+def _codes(levels: list[str]) -> tuple[pl.Series, pl.Series]:
+    """A vocabulary's levels and their float codes (the categorical encoding)."""
+    return pl.Series(levels, dtype=pl.String), pl.Series(np.arange(len(levels), dtype=np.float32))
 
 
 # base column -> derived features that mean nothing when the data never has that column
@@ -474,7 +391,7 @@ def absent_columns(feats: pl.DataFrame) -> list[str]:
     """
     nulls = feats.null_count().row(0, named=True)
     gone = {c for c, k in nulls.items() if k == feats.height and not c.startswith("__")}
-    for base, derived in _DEPENDS.items():
+    for base, dependent in _DEPENDS.items():
         if base in gone:
-            gone.update(derived)
+            gone.update(dependent)
     return sorted(gone)

@@ -11,12 +11,21 @@ rules see one shape and simply find nothing where the data has nothing.
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 import pyarrow as pa
 
 from tradeguard.domain.schema import ENTRIES, LINES
 
-__all__ = ["scoring_frame", "complete", "as_polars", "FRAME_TYPES", "MAPPING_EXTRA"]
+__all__ = [
+    "scoring_frame",
+    "scoring_frame_polars",
+    "complete",
+    "as_polars",
+    "FRAME_TYPES",
+    "MAPPING_EXTRA",
+]
 
 # Columns a scoring frame may hold, with their polars types.  ``tax_rate`` (a declared or
 # external duty rate, a fraction) and ``label``/``revenue_label`` come from mapped foreign data.
@@ -39,6 +48,10 @@ def as_polars(data: pa.Table | pa.RecordBatch | pl.DataFrame) -> pl.DataFrame:
         return data
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
+    elif data.num_columns and data.column(0).num_chunks > 1:
+        # a table gathered from many small ones (an API batch): Arrow joins the chunks in a
+        # fraction of what polars takes to rechunk them column by column
+        data = data.combine_chunks()
     out = pl.from_arrow(data)
     assert isinstance(out, pl.DataFrame)
     return out
@@ -54,6 +67,16 @@ def scoring_frame(
     Lines keep their order; a line whose entry is missing keeps null entry columns rather
     than being dropped, so that the output of ``score_batch`` stays one row per input line.
     """
+    return scoring_frame_polars(entries, lines, parties).to_arrow()
+
+
+def scoring_frame_polars(
+    entries: pa.Table | pl.DataFrame,
+    lines: pa.Table | pl.DataFrame,
+    parties: pa.Table | pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """:func:`scoring_frame` as a polars frame, for a driver that scores it in process (the
+    API): ``score_batch`` reads polars as is, so the frame need not go through Arrow."""
     ent = as_polars(entries)
     lin = as_polars(lines)
     keep = [c for c in _ENTRY_COLS if c in ent.columns and c not in lin.columns]
@@ -69,21 +92,28 @@ def scoring_frame(
                 .unique("importer_id", keep="last")
             )
             out = out.join(imp, on="importer_id", how="left", maintain_order="left")
-    return out.to_arrow()
+    return out
 
 
 def complete(frame: pl.DataFrame) -> pl.DataFrame:
     """Add every missing frame column as a typed null column and cast present ones."""
-    if (
-        "trusted_status" not in frame.columns
-        and "trusted" in frame.columns
-        and frame.schema["trusted"] == pl.String
-    ):
+    schema = frame.schema
+    if "trusted_status" not in schema and schema.get("trusted") == pl.String:
         frame = frame.rename({"trusted": "trusted_status"})
+        schema = frame.schema
+    exprs = _completion(tuple(schema.items()))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+@functools.lru_cache(maxsize=32)
+def _completion(schema: tuple[tuple[str, pl.DataType], ...]) -> list[pl.Expr]:
+    """What :func:`complete` adds or casts for a frame of this schema (built once per shape:
+    the expressions cost more to build than to run on an API batch)."""
+    have = dict(schema)
     exprs: list[pl.Expr] = []
     for name, dtype in FRAME_TYPES.items():
-        if name not in frame.columns:
+        if name not in have:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-        elif frame.schema[name] != dtype:
+        elif have[name] != dtype:
             exprs.append(pl.col(name).cast(dtype, strict=False))
-    return frame.with_columns(exprs) if exprs else frame
+    return exprs

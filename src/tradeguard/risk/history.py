@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from tradeguard.frozen import rows_for
 from tradeguard.risk.asof import LastRows, cumulative, lookup
 from tradeguard.risk.evasion import EVASION_FEATURES, EvasionTables, attach_evasion, build_evasion
 
@@ -275,12 +276,16 @@ def attach_history(frame: pl.DataFrame, hist: HistoryTables) -> pl.DataFrame:
     features are put back in the input order with one gather at the end.
     """
     order = frame["filed_at"].arg_sort()
+    # lines already in time order (an API batch, filed at one moment) need no gathers
+    ordered = bool((order.to_numpy() == np.arange(order.len())).all())
     keyed = _by_entity(frame, None, None, hist.entity_map)[0]
     c = hist.cache
     q = keyed.select(
         *[e.alias(k) for k, e in _KEYS.items()],
         pl.col("filed_at").cast(pl.Datetime("us")).alias("t"),
-    )[order]
+    )
+    if not ordered:
+        q = q[order]
     feats: list[pl.Series] = []
     for k in _KEYS:
         got = lookup(q, k, hist.events[k], ["cum_exams", "cum_findings", "cum_revenue"], cache=c)
@@ -299,9 +304,10 @@ def attach_history(frame: pl.DataFrame, hist: HistoryTables) -> pl.DataFrame:
     ago = lookup(q, "imp", hist.volume, vcols, shift=_VOLUME_WINDOW, cache=c)
     feats.append((now["cum_entries"] - ago["cum_entries"]).alias("importer_entries_365d"))
     feats.append((now["cum_value"] - ago["cum_value"]).alias("importer_value_365d"))
+    first_seen = rows_for(hist.first_seen, "key", q["imp"])  # a small batch's importers
     age = (
         q.select(pl.col("imp").alias("key"), "t")
-        .join(hist.first_seen, on="key", how="left", maintain_order="left")
+        .join(first_seen, on="key", how="left", maintain_order="left")
         .select(
             ((pl.col("t") - pl.col("first_seen")).dt.total_seconds() / 86400.0)
             .clip(lower_bound=0.0)
@@ -319,6 +325,6 @@ def attach_history(frame: pl.DataFrame, hist: HistoryTables) -> pl.DataFrame:
             ]
             total = total + (now_a - before)
     feats.append(total.alias("allegations_90d"))
-    feats += attach_evasion(keyed[order], q, hist.evasion)
-    back = pl.DataFrame(feats)[order.arg_sort()]
-    return frame.with_columns(back)
+    feats += attach_evasion(keyed if ordered else keyed[order], q, hist.evasion)
+    back = pl.DataFrame(feats)
+    return frame.with_columns(back if ordered else back[order.arg_sort()])

@@ -46,7 +46,7 @@ def evaluate_rules(rules: Any, feats: pl.DataFrame, absent: list[str] | None = N
     frame = feats.drop([c for c in absent or [] if c in feats.columns])
     hits = rules.evaluate(frame)
     s = hits.summary
-    mandatory = s[MANDATORY].fill_null(False).to_numpy().astype(bool)
+    mandatory = _filled(s[MANDATORY], False).to_numpy().astype(bool)
     reason = np.full(n, None, dtype=object)
     rows = np.flatnonzero(mandatory)
     if rows.size:
@@ -55,9 +55,15 @@ def evaluate_rules(rules: Any, feats: pl.DataFrame, absent: list[str] | None = N
             if first is not None:
                 reason[i] = f"mandatory rule {first.rule_id}: {first.name}"
     return RulePoints(
-        total=s[POINTS].fill_null(0.0).to_numpy().astype(np.float64),
-        per_pti={p.value: s[pti_column(p)].fill_null(0.0).to_numpy() for p in PTI},
+        total=_filled(s[POINTS], 0.0).to_numpy().astype(np.float64),
+        per_pti={p.value: _filled(s[pti_column(p)], 0.0).to_numpy() for p in PTI},
         mandatory=mandatory,
         mandatory_reason=reason,
         hits=hits,
     )
+
+
+def _filled(s: pl.Series, value: Any) -> pl.Series:
+    """``s`` with nulls replaced by ``value``; without nulls (known at no cost) ``s`` itself,
+    which spares a frame operation per column on every small batch."""
+    return s.fill_null(value) if s.null_count() else s

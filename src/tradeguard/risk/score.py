@@ -147,7 +147,10 @@ def score_parts(
     score = np.maximum(score, np.max(np.stack(list(cols.values())), axis=0)) if n else score
     score = np.clip(score, 0.0, 1.0)
 
-    case_missing = feats["adcvd_case_missing"].fill_null(False).to_numpy()
+    missing_case = feats["adcvd_case_missing"]
+    if missing_case.null_count():  # (known without a pass: most batches skip the fill)
+        missing_case = missing_case.fill_null(False)
+    case_missing = missing_case.to_numpy()
     mandatory = rp.mandatory | case_missing
     reason = rp.mandatory_reason.copy()
     reason[case_missing & (rp.mandatory_reason == None)] = (  # noqa: E711 - object array

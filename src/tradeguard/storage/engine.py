@@ -37,6 +37,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 _engines: dict[str, Engine] = {}
+# Connections kept open per engine: as many as the API uses at once (a request thread each,
+# plus the batch filer); one beyond the pool is opened, set up and closed again for every use.
+_POOL = {"pool_size": 20, "max_overflow": 20}
 
 
 def engine_for(url: str | None = None) -> Engine:
@@ -51,12 +54,14 @@ def engine_for(url: str | None = None) -> Engine:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             db = parsed.database
-            if db and db != ":memory:" and not db.startswith("file:"):
-                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed)
+            on_disk = bool(db) and db != ":memory:" and not str(db).startswith("file:")
+            if on_disk:
+                Path(str(db)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            pool: dict[str, int] = _POOL if on_disk else {}
+            engine = create_engine(parsed, **pool)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed, pool_pre_ping=True, **_POOL)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as e:
         raise BackendUnavailable(f"cannot use database URL {_safe(url)}: {e}") from e
     _engines[url] = engine

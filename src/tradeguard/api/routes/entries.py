@@ -42,11 +42,11 @@ class EntryPage(BaseModel):
     next_offset: int | None
 
 
-def get_pipeline(request: Request) -> Pipeline:
+async def get_pipeline(request: Request) -> Pipeline:
     return request.app.state.pipeline  # type: ignore[no-any-return]
 
 
-def get_policy(request: Request) -> Any:
+async def get_policy(request: Request) -> Any:
     return request.app.state.lane_policy
 
 

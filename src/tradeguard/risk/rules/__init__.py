@@ -20,7 +20,8 @@ from .fields import FEATURES, FieldCatalogue, FieldSpec, FieldType, catalogue_fo
 from .lists import RefList
 from .loader import build_ruleset, load_rules, load_starter, save_rules, starter_dir
 from .model import Rule, RuleIssue, parse_rule
-from .ruleset import HIT_COUNT, MANDATORY, POINTS, Reason, RuleHits, RuleSet, pti_column
+from .points import HIT_COUNT, MANDATORY, POINTS, pti_column
+from .ruleset import Reason, RuleHits, RuleSet
 
 __all__ = [
     "FEATURES",

@@ -3,7 +3,7 @@
 All rules are compiled against the frame's own columns and evaluated in ONE polars ``select``
 (one boolean column per rule, bit-packed, so 300 rules on 1,000,000 lines hold ~38 MB).  Points
 per line and per priority trade issue, the mandatory flag and the hit count are summed from that
-matrix; the list of rules hit is materialized only for the lines that need reasons
+matrix (``rules/points.py``); the list of rules hit is materialized only for the lines that need reasons
 (:meth:`RuleHits.reasons`), never as a Python list per line.
 
 Effective dates: without ``as_of`` each line is judged on its own filing day (``filed_date``,
@@ -20,10 +20,9 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from tradeguard.domain.codes import PTI
-from tradeguard.errors import IssueCollector
+from tradeguard.errors import Issue, IssueCollector
 
 from .compiler import ConditionProblems, compile_tree
 from .encoding import MIN_ROWS, DictionaryEncoder, EncoderState
@@ -31,16 +30,9 @@ from .fields import FieldCatalogue, catalogue_for_frame, field_expr
 from .lists import RefList, as_reflists, merge
 from .model import Rule
 from .parser import parse
+from .points import MANDATORY, POINTS, summarize
 
-POINTS = "rule_points"
-MANDATORY = "rule_mandatory"
-HIT_COUNT = "rule_hit_count"
 _DAY = "__filed_day"  # per-line filing day, computed once for all dated rules
-
-
-def pti_column(pti: PTI) -> str:
-    """Name of the per-PTI points column, e.g. ``rule_points_adcvd``."""
-    return f"{POINTS}_{pti.value}"
 
 
 @dataclass(frozen=True)
@@ -123,6 +115,10 @@ class RuleSet:
     _encoded: dict[Any, tuple[dict[str, pl.Expr | str], EncoderState]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # for small frames, the catalogue per frame shape and the whole plan (rules in effect,
+    # their final expressions) per shape and filing days: nothing is rebuilt per filing
+    _catalogues: dict[Any, FieldCatalogue] = field(default_factory=dict, compare=False, repr=False)
+    _plans: dict[Any, _Plan] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -156,9 +152,71 @@ class RuleSet:
         (:class:`~tradeguard.errors.ValidationFailed`).
         """
         all_lists = merge(self.lists, as_reflists(lists))
-        catalogue = catalogue_for_frame(frame.schema)
+        small = frame.height < MIN_ROWS
+        plan = (
+            self._small_plan(frame, all_lists, as_of)
+            if small
+            else self._plan(frame, all_lists, as_of)
+        )
+        if strict:
+            issues = IssueCollector()
+            issues.extend(plan.issues)
+            issues.raise_if_any("rules cannot be evaluated on this frame")
+        if plan.exprs and small:
+            # one expression after the other, without the query optimiser: on a small frame
+            # threads and plan rewrites for a few hundred tiny expressions cost more than
+            # they compute (the API scores every filing here)
+            matrix = (frame.with_columns(**plan.extra) if plan.extra else frame).select_seq(
+                plan.exprs
+            )
+        elif plan.exprs:
+            lazy = frame.lazy()
+            if plan.extra:
+                lazy = lazy.with_columns(
+                    [v.alias(k) if isinstance(v, pl.Expr) else v for k, v in plan.extra.items()]
+                )
+            if plan.lookups:  # they read the code columns just added
+                lazy = lazy.with_columns(v.alias(k) for k, v in plan.lookups.items())
+            matrix = lazy.select(plan.exprs).collect()
+        else:
+            matrix = pl.DataFrame()
+        summary = summarize(matrix, plan.active, frame.height)
+        return RuleHits(summary, matrix, tuple(plan.active), plan.skipped)
+
+    def _small_plan(
+        self, frame: pl.DataFrame, lists: Mapping[str, RefList], as_of: date | None
+    ) -> _Plan:
+        """The plan for a frame too small to be dictionary-encoded: it depends only on the
+        frame's shape, the lists and the days involved, so it is kept and reused (the API
+        scores every filing through here)."""
+        shape = _shape_key(frame, lists)
+        catalogue = self._catalogues.get(shape)
+        if catalogue is None:
+            if len(self._catalogues) >= _CACHE_SIZE:
+                self._catalogues.clear()
+            catalogue = self._catalogues[shape] = catalogue_for_frame(frame.schema)
+        days = _day_range(frame, catalogue, as_of)
+        key = (shape, days[1], days[2], as_of, date.today())
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= _CACHE_SIZE:
+                self._plans.clear()
+            plan = self._plans[key] = self._plan(frame, lists, as_of, catalogue, days)
+        return plan
+
+    def _plan(
+        self,
+        frame: pl.DataFrame,
+        lists: Mapping[str, RefList],
+        as_of: date | None,
+        catalogue: FieldCatalogue | None = None,
+        days: tuple[pl.Expr | None, date, date] | None = None,
+    ) -> _Plan:
+        """Which rules run on ``frame`` and the expression of each (compiled conditions are
+        kept per frame shape, see ``_compiled``/``_encoded``)."""
+        catalogue = catalogue or catalogue_for_frame(frame.schema)
         encoder = DictionaryEncoder(frame)
-        day, lo, hi = _day_range(frame, catalogue, as_of)
+        day, lo, hi = days or _day_range(frame, catalogue, as_of)
         extra: dict[str, pl.Expr | pl.Series] = {}
         if day is not None:
             extra[_DAY] = day
@@ -167,10 +225,10 @@ class RuleSet:
         issues = IssueCollector()
         active: list[Rule] = []
         exprs: list[pl.Expr] = []
-        compiled = self._compiled_for(frame, all_lists)
+        compiled = self._compiled_for(frame, lists)
         encoded_key = None
         if compiled is None:  # big frame: reuse expressions if the encodings agree
-            encoded_key = _shape_key(frame, all_lists)
+            encoded_key = _shape_key(frame, lists)
             cached = self._encoded.get(encoded_key)
             reuse = cached is not None and encoder.replay(cached[1])
             compiled = cached[0] if cached is not None and reuse else {}
@@ -181,7 +239,7 @@ class RuleSet:
                 continue
             cond = compiled.get(rule.id) if compiled is not None else None
             if cond is None:
-                cond = _compile(rule, catalogue, all_lists, encoder)
+                cond = _compile(rule, catalogue, lists, encoder)
                 if compiled is not None:
                     compiled[rule.id] = cond
             if isinstance(cond, str):
@@ -196,23 +254,8 @@ class RuleSet:
             if encoded_key not in self._encoded and len(self._encoded) >= _CACHE_SIZE:
                 self._encoded.clear()
             self._encoded[encoded_key] = (compiled, encoder.state())
-        if strict:
-            issues.raise_if_any("rules cannot be evaluated on this frame")
         extra.update(encoder.columns)
-        if exprs:
-            lazy = frame.lazy()
-            if extra:
-                lazy = lazy.with_columns(
-                    [v.alias(k) if isinstance(v, pl.Expr) else v for k, v in extra.items()]
-                )
-            lookups = encoder.lookup_columns()
-            if lookups:  # they read the code columns just added
-                lazy = lazy.with_columns(v.alias(k) for k, v in lookups.items())
-            matrix = lazy.select(exprs).collect()
-        else:
-            matrix = pl.DataFrame()
-        summary = _summarize(matrix, active, frame.height)
-        return RuleHits(summary, matrix, tuple(active), skipped)
+        return _Plan(active, exprs, extra, encoder.lookup_columns(), skipped, issues.issues)
 
     def _compiled_for(
         self, frame: pl.DataFrame, lists: Mapping[str, RefList]
@@ -225,6 +268,18 @@ class RuleSet:
         if key not in self._compiled and len(self._compiled) >= _CACHE_SIZE:
             self._compiled.clear()
         return self._compiled.setdefault(key, {})
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One evaluation's rules in effect, their expressions and the columns they read."""
+
+    active: list[Rule]
+    exprs: list[pl.Expr]
+    extra: dict[str, pl.Expr | pl.Series]  # the filing day, dictionary codes
+    lookups: dict[str, pl.Expr]  # encoded tests, read through the codes
+    skipped: dict[str, str]
+    issues: list[Issue]
 
 
 _CACHE_SIZE = 8
@@ -270,57 +325,3 @@ def _reason_order(r: Rule) -> tuple[bool, float, str]:
 
 def _reason(r: Rule) -> Reason:
     return Reason(r.id, r.name, r.pti, r.weight, r.mandatory)
-
-
-def _summarize(matrix: pl.DataFrame, rules: list[Rule], height: int) -> pl.DataFrame:
-    """Points per PTI and overall, mandatory flag and hit count, summed from the matrix.
-
-    Works on the Arrow bitmaps of the boolean columns, one block of rows at a time so that
-    the accumulators stay in cache: per rule and block one unpack, one multiply, one add.
-    (Horizontal sums in polars allocate a float column per rule and were 4x slower.)
-    """
-    n = height
-    ptis = list(PTI)
-    per_pti = np.zeros((len(ptis), n), dtype=np.float32)
-    count = np.zeros(n, dtype=np.uint16)
-    mandatory = np.zeros((n + 7) // 8, dtype=np.uint8)
-    bitmaps = [_bitmap(matrix.to_series(j), n) for j in range(len(rules))]
-    weights = [np.float32(r.weight) for r in rules]
-    slot = [ptis.index(r.pti) for r in rules]
-    nbytes = _BLOCK // 8
-    tmp = np.empty(_BLOCK, dtype=np.float32)
-    for b0 in range(0, (n + 7) // 8, nbytes):
-        r0, r1 = b0 * 8, min(n, (b0 + nbytes) * 8)
-        k = r1 - r0
-        t = tmp[:k]
-        rows = [per_pti[i, r0:r1] for i in range(len(ptis))]
-        c = count[r0:r1]
-        for bits, w, i in zip(bitmaps, weights, slot, strict=True):
-            u = np.unpackbits(bits[b0 : b0 + nbytes], count=k, bitorder="little")
-            np.multiply(u, w, out=t)
-            rows[i] += t
-            c += u
-    for bits, r in zip(bitmaps, rules, strict=True):
-        if r.mandatory:
-            np.bitwise_or(mandatory, bits, out=mandatory)
-    cols: dict[str, np.ndarray] = {POINTS: per_pti.sum(axis=0, dtype=np.float64)}
-    for i, p in enumerate(ptis):
-        cols[pti_column(p)] = per_pti[i].astype(np.float64)
-    cols[MANDATORY] = np.unpackbits(mandatory, count=n, bitorder="little").view(bool)
-    cols[HIT_COUNT] = count.astype(np.int32)
-    return pl.DataFrame(cols)
-
-
-_BLOCK = 1 << 16  # rows per block: 64 K float32 accumulators per PTI stay in L2
-
-
-def _bitmap(s: pl.Series, n: int) -> np.ndarray:
-    """The little-endian bitmap of a null-free boolean column (zero-copy when aligned)."""
-    arr = s.to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.null_count == 0 and arr.offset % 8 == 0 and len(arr) == n:
-        return np.frombuffer(
-            arr.buffers()[1], dtype=np.uint8, count=(n + 7) // 8, offset=arr.offset // 8
-        )
-    return np.packbits(s.fill_null(False).to_numpy(), bitorder="little")

@@ -1,0 +1,164 @@
+"""Storing a filed micro-batch: one multi-row INSERT per table, the filers' views back.
+
+What :mod:`tradeguard.api.filing_batch` writes in its transaction, for the entries it laned:
+entries, lines, the status history (filed -> assessed -> released | held), assessments,
+decisions, audit records and, last, the idempotency records that make a replay answer the same.
+Each filing's rows come from one conversion of the batch's tables to Python (:func:`rows_of`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from sqlalchemy import Connection, insert
+
+from tradeguard.domain.codes import EntryStatus
+from tradeguard.ingest.wire import Charges, EntryPublic
+from tradeguard.storage.tables_api import assessments, audit_log, decisions, idempotency
+from tradeguard.storage.tables_foundation import entries, entry_events, lines
+
+if TYPE_CHECKING:
+    from tradeguard.api.filing_batch import FilingItem
+
+__all__ = ["FilingRows", "rows_of", "store_many"]
+
+Priced = tuple[Charges, dict[int, Charges]]
+
+# one filing's rows to store: its entry row, its line rows, its line assessments
+FilingRows = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def rows_of(
+    todo: list[int],
+    items: list[FilingItem],
+    entries_tbl: pa.Table,
+    lines_tbl: pa.Table,
+    scored: pa.Table,
+) -> dict[int, FilingRows]:
+    """Each filing's rows, from one conversion of each batch table to Python."""
+    heads, line_rows, score_rows = (
+        entries_tbl.to_pylist(),
+        lines_tbl.to_pylist(),
+        scored.to_pylist(),
+    )
+    out: dict[int, FilingRows] = {}
+    offset = 0
+    for k, i in enumerate(todo):
+        n = len(items[i].entry.lines)
+        out[i] = (heads[k], line_rows[offset : offset + n], score_rows[offset : offset + n])
+        offset += n
+    return out
+
+
+def store_many(
+    conn: Connection,
+    items: list[FilingItem],
+    fresh: list[int],
+    rows: dict[int, FilingRows],
+    lane_rows: dict[int, dict[str, Any]],
+    finals: dict[int, EntryStatus],
+    priced: dict[int, Priced],
+    now: Any,
+) -> dict[int, EntryPublic]:
+    """Write the batch with one multi-row INSERT per table; the filers' views."""
+    Rows = list[dict[str, Any]]
+    ent_rows: Rows = []
+    events: Rows = []
+    line_rows: Rows = []
+    assess_rows: Rows = []
+    dec_rows: Rows = []
+    idem_rows: Rows = []
+    audit_rows: Rows = []
+    acols = {c.name for c in assessments.columns}
+    dcols = {c.name for c in decisions.columns}
+    publics: dict[int, EntryPublic] = {}
+    for i in fresh:
+        it, final = items[i], finals[i]
+        number, digest, actor = it.entry.entry_number, it.digest, it.principal.username
+        entry_row, its_lines, its_scores = rows[i]
+        ent_rows.append(
+            {
+                **entry_row,
+                "status": final.value,
+                "status_at": now,
+                "created_at": now,
+                "released_at": now if final is EntryStatus.RELEASED else None,
+                "content_hash": digest[:40],
+            }
+        )
+        # the status history the one-entry path writes: filed -> assessed -> released | held
+        for frm, to, why in (
+            (None, EntryStatus.FILED, "filed"),
+            (EntryStatus.FILED, EntryStatus.ASSESSED, "scored"),
+            (EntryStatus.ASSESSED, final, "lane decided"),
+        ):
+            events.append(
+                {
+                    "entry_number": number,
+                    "from_status": frm.value if frm else None,
+                    "to_status": to.value,
+                    "at": now,
+                    "actor": actor,
+                    "reason": why,
+                }
+            )
+        line_rows.extend({**ln, "content_hash": digest[:40]} for ln in its_lines)
+        assess_rows.extend(
+            {**{k: v for k, v in r.items() if k in acols}, "scored_at": now} for r in its_scores
+        )
+        d = lane_rows[i]
+        dec_rows.append(
+            {
+                **{
+                    k: v
+                    for k, v in d.items()
+                    if k in dcols and k not in ("decided_at", "port_code")
+                },
+                "port_code": it.entry.port_code,
+                "decided_at": now,
+            }
+        )
+        entry_charges, line_charges = priced[i]
+        public = EntryPublic.build(
+            it.entry,
+            status=final,
+            filed_at=now.replace(tzinfo=UTC),
+            line_charges=line_charges,
+            entry_charges=entry_charges,
+        )
+        publics[i] = public
+        idem_rows.append(
+            {
+                "entry_number": number,
+                "content_hash": digest,
+                "response": public.model_dump(mode="json"),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        # the filing is a change the audit log must show (who filed what)
+        audit_rows.append(
+            {
+                "at": now,
+                "user_id": it.principal.user_id,
+                "username": actor,
+                "action": "create",
+                "resource_type": "entry",
+                "resource_id": number,
+                "detail": {"lines": len(its_lines), "status": final.value},
+            }
+        )
+    # entries first (the others reference them), idempotency last
+    for table, values in (
+        (entries, ent_rows),
+        (entry_events, events),
+        (lines, line_rows),
+        (assessments, assess_rows),
+        (decisions, dec_rows),
+        (audit_log, audit_rows),
+        (idempotency, idem_rows),
+    ):
+        conn.execute(insert(table), values)
+    return publics
