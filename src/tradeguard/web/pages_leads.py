@@ -32,6 +32,7 @@ from tradeguard.entities.patterns import PATTERNS
 from tradeguard.errors import Conflict, ValidationFailed
 from tradeguard.storage.tables_entities import LEAD_STATUSES
 from tradeguard.web.app import templates
+from tradeguard.web.pages_rules import rule_from_form
 from tradeguard.web.session import context, page_for
 
 router = APIRouter(include_in_schema=False)
@@ -164,22 +165,7 @@ def save_rule(
 ) -> Response:
     """Save the rule as edited; the lead is marked as turned into a rule only if it saves."""
     draft = lead_routes.lead_to_rule(lead_id, principal, _db(request))
-    raw: dict[str, Any] = {
-        "id": draft["id"],
-        "name": name.strip(),
-        "owner": owner.strip(),
-        "pti": pti,
-        "condition": condition.strip(),
-        "mandatory": mandatory == "on",
-    }
-    if note.strip():
-        raw["note"] = note.strip()
-    errors: dict[str, str] = {}
-    try:
-        raw["weight"] = float(weight)
-    except ValueError:
-        errors["weight"] = "Enter the points as a number, e.g. 40."
-        raw["weight"] = weight
+    raw, errors = rule_from_form(draft["id"], name, owner, pti, weight, condition, mandatory, note)
     if not errors:
         try:
             lead_routes.save_lead_rule(lead_id, raw, principal, _db(request))

@@ -28,6 +28,37 @@ WRITERS = page_for(Role.TARGETER)
 FIELDS = ("name", "owner", "pti", "weight", "condition", "mandatory", "note")
 
 
+def rule_from_form(
+    rule_id: str,
+    name: str,
+    owner: str,
+    pti: str,
+    weight: str,
+    condition: str,
+    mandatory: str | None,
+    note: str,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A rule as the edit form posted it (for ``parse_rule``), and the problems found before
+    parsing (points that are not a number), keyed by field."""
+    raw: dict[str, Any] = {
+        "id": rule_id,
+        "name": name.strip(),
+        "owner": owner.strip(),
+        "pti": pti,
+        "condition": condition.strip(),
+        "mandatory": mandatory == "on",
+    }
+    if note.strip():
+        raw["note"] = note.strip()
+    errors: dict[str, str] = {}
+    try:
+        raw["weight"] = float(weight)
+    except ValueError:
+        errors["weight"] = "Enter the points as a number, e.g. 20."
+        raw["weight"] = weight
+    return raw, errors
+
+
 def _bundle_rules(request: Request) -> dict[str, dict[str, Any]]:
     bundle = getattr(request.app.state.api.state.pipeline, "bundle", None)
     ruleset = getattr(bundle, "rules", None)
@@ -127,23 +158,9 @@ def save_rule(
 ) -> Response:
     """Save a new version; ``parse_rule``'s problems are shown next to their fields."""
     current = _current(request, principal, rule_id)
-    raw: dict[str, Any] = {
-        **{k: v for k, v in current.items() if k not in FIELDS and k not in ("status", "version")},
-        "id": rule_id,
-        "name": name.strip(),
-        "owner": owner.strip(),
-        "pti": pti,
-        "condition": condition.strip(),
-        "mandatory": mandatory == "on",
-    }
-    if note.strip():
-        raw["note"] = note.strip()
-    errors: dict[str, str] = {}
-    try:
-        raw["weight"] = float(weight)
-    except ValueError:
-        errors["weight"] = "Enter the points as a number, e.g. 20."
-        raw["weight"] = weight
+    raw, errors = rule_from_form(rule_id, name, owner, pti, weight, condition, mandatory, note)
+    kept = {k: v for k, v in current.items() if k not in FIELDS and k not in ("status", "version")}
+    raw = {**kept, **raw}
     if not errors:
         db = request.app.state.api.state.db
         try:
