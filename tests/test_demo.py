@@ -47,6 +47,12 @@ def test_demo_runs_to_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     # the report cards' warehouse is exported, with its fingerprints
     assert (plan.directory / "warehouse" / "_state.json").exists()
     assert any((plan.directory / "warehouse" / "entries").glob("month=*/part-0.parquet"))
+    # the generator's audits conclude months later: none is on record before it is known
+    from tradeguard.storage.tables_foundation import findings
+
+    with engine_for(plan.url).connect() as conn:
+        last_known = conn.execute(select(func.max(findings.c.recorded_at))).scalar_one()
+    assert last_known is not None and last_known < plan.known_until
 
     # a decision is never stored twice
     import polars as pl

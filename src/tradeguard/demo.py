@@ -49,6 +49,11 @@ class DemoPlan:
         return self.today - timedelta(days=self.days - 1)
 
     @property
+    def known_until(self) -> datetime:
+        """The end of the demo's day: outcomes known later have not happened yet."""
+        return datetime.combine(self.today + timedelta(days=1), datetime.min.time())
+
+    @property
     def cut(self) -> datetime:
         """Entries filed from here on are 'today's' work; earlier ones are history."""
         return datetime.combine(
@@ -68,6 +73,18 @@ def _step(text: str) -> None:
     console.rule(f"[bold]{text}")
 
 
+def known_by(tables: dict[str, Any], until: datetime) -> dict[str, Any]:
+    """The generated tables as the system of record holds them at ``until`` (naive UTC): the
+    generator concludes every inspection it starts, post-release audits up to a year after
+    filing, but an outcome not known yet is not recorded yet (nor counted in a report card)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    outcomes = tables["outcomes"]
+    limit = pa.scalar(until, type=outcomes.schema.field("known_at").type)
+    return {**tables, "outcomes": outcomes.filter(pc.less(outcomes["known_at"], limit))}
+
+
 def generate_trade(plan: DemoPlan) -> Path:
     """Generate the synthetic trade (idempotent: kept if already there for this plan)."""
     from tradeguard.synth import generate, write_tables
@@ -78,9 +95,9 @@ def generate_trade(plan: DemoPlan) -> Path:
         console.print(f"synthetic trade already generated in {out}")
         return out
     result = generate(days=plan.days, seed=plan.seed, scale=plan.scale, start=plan.start)
-    write_tables(result.tables, out)
+    s = known_by(result.tables, plan.known_until)
+    write_tables(s, out)
     marker.touch()
-    s = result.tables
     console.print(
         f"generated {s['entries'].num_rows:,} entries, {s['lines'].num_rows:,} lines, "
         f"{s['parties'].num_rows:,} parties, {s['outcomes'].num_rows:,} known outcomes "
