@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Insert, MetaData
+from sqlalchemy import Column, Connection, CursorResult, ForeignKey, Insert, MetaData, String
 from sqlalchemy.orm import Session
 
 NAMING = {
@@ -30,3 +30,15 @@ def insert_id(conn: Connection | Session, statement: Insert) -> int:
     if key is None or key[0] is None:
         raise RuntimeError(f"the insert into {statement.table} returned no primary key")
     return int(key[0])
+
+
+def entry_ref(*, primary_key: bool = False) -> Column[Any]:
+    """The ``entry_number`` column of a table that belongs to an entry: it goes with its entry
+    (``ON DELETE CASCADE``), is never null, and is part of the key where ``primary_key``."""
+    return Column(
+        "entry_number",
+        String(13),
+        ForeignKey("entries.entry_number", ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=False,
+    )

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -31,7 +30,7 @@ from sqlalchemy import (
 )
 
 from tradeguard.domain.codes import EntryStatus
-from tradeguard.storage.base import metadata
+from tradeguard.storage.base import entry_ref, metadata
 
 MONEY = Numeric(14, 2)
 _STATUSES = ", ".join(f"'{s.value}'" for s in EntryStatus)
@@ -85,12 +84,7 @@ Index("ix_entries_status", entries.c.status)
 lines = Table(
     "lines",
     metadata,
-    Column(
-        "entry_number",
-        String(13),
-        ForeignKey("entries.entry_number", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    entry_ref(primary_key=True),
     Column("line_number", Integer, primary_key=True, autoincrement=False),
     Column("hts", String(10), nullable=False),
     Column("description", Text),
@@ -119,12 +113,7 @@ entry_events = Table(
     "entry_events",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "entry_number",
-        String(13),
-        ForeignKey("entries.entry_number", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    entry_ref(),
     Column("from_status", String(12)),
     Column("to_status", String(12), nullable=False),
     Column("at", DateTime, nullable=False),
@@ -140,12 +129,7 @@ findings = Table(
     "findings",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "entry_number",
-        String(13),
-        ForeignKey("entries.entry_number", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    entry_ref(),
     Column("line_number", Integer, comment="null for an entry-level finding"),
     Column("kind", String(30), nullable=False, comment="exam|document_review|audit|..."),
     Column("selected_by", String(10), nullable=False),

@@ -28,7 +28,7 @@ from sqlalchemy import (
     text,
 )
 
-from tradeguard.storage.base import metadata
+from tradeguard.storage.base import entry_ref, metadata
 
 MONEY = Numeric(14, 2)
 
@@ -36,12 +36,7 @@ seizures = Table(
     "seizures",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "entry_number",
-        String(13),
-        ForeignKey("entries.entry_number", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    entry_ref(),
     Column("goods_description", Text, nullable=False),
     Column("value_usd", MONEY, nullable=False, comment="domestic value of the goods seized"),
     Column("seized_on", Date, nullable=False),
@@ -60,12 +55,7 @@ penalty_cases = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("kind", String(20), nullable=False, comment="penalty_1592|liquidated_damages"),
-    Column(
-        "entry_number",
-        String(13),
-        ForeignKey("entries.entry_number", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    entry_ref(),
     Column("importer_id", String(40), nullable=False),
     Column("culpability", String(20), comment="fraud|gross_negligence|negligence (1592 only)"),
     Column("prior_disclosure", Boolean, nullable=False, default=False),
@@ -108,12 +98,7 @@ referrals = Table(
     "referrals",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "entry_number",
-        String(13),
-        ForeignKey("entries.entry_number", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    entry_ref(),
     Column("kind", String(10), nullable=False, comment="audit|penalty"),
     Column("reason", Text, nullable=False),
     Column("referred_by", String(100), nullable=False),
@@ -136,12 +121,7 @@ Index("ix_referrals_kind_status", referrals.c.kind, referrals.c.status)
 liquidations = Table(
     "liquidations",
     metadata,
-    Column(
-        "entry_number",
-        String(13),
-        ForeignKey("entries.entry_number", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    entry_ref(primary_key=True),
     Column("declared_duties_usd", MONEY, nullable=False),
     Column("revenue_found_usd", MONEY, nullable=False),
     Column("final_duties_usd", MONEY, nullable=False),
