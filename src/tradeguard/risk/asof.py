@@ -99,10 +99,7 @@ def lookup(
         if rows.len() < q.height:
             part = lookup(q[rows], key, table, cols, shift, cache=cache, fill=None)
             out = pl.DataFrame(
-                [
-                    pl.Series(c, [None] * q.height, dtype=table.schema[c]).scatter(rows, part[c])
-                    for c in cols
-                ]
+                [_nulls(c, q.height, table.schema[c]).scatter(rows, part[c]) for c in cols]
             )
             return filled(out)
     if t_min is not None and t_max_table is not None and t_max_table < t_min:
@@ -137,6 +134,12 @@ def _frozen_cols(
     return rows_for(projected, "key", keys)
 
 
+def _nulls(name: str, n: int, dtype: Any) -> pl.Series:
+    """``n`` nulls of ``dtype``, built natively (a Python list of a million Nones costs polars
+    a scan and a conversion per element)."""
+    return pl.Series(name, [], dtype=dtype).extend_constant(None, n)
+
+
 def _nothing(n: int, schema: pl.Schema, cols: list[str], fill: Any) -> pl.DataFrame:
     """What a lookup in an empty table finds for ``n`` rows: ``fill`` (None: null) in every
     column (built directly: a bundle without history looks up a dozen empty tables)."""
@@ -144,7 +147,7 @@ def _nothing(n: int, schema: pl.Schema, cols: list[str], fill: Any) -> pl.DataFr
     for c in cols:
         dtype = schema[c]
         if fill is None:
-            out.append(pl.Series(c, [None] * n, dtype=dtype))
+            out.append(_nulls(c, n, dtype))
         elif isinstance(fill, float) and dtype == pl.Float64:
             out.append(pl.Series(c, np.full(n, fill, dtype=np.float64)))
         else:  # another fill: as the lookup's own ``fill_null`` would type it

@@ -40,11 +40,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from tradeguard.risk.asof import LastRows, cumulative, lookup
 
-__all__ = ["EVASION_FEATURES", "EvasionTables", "build_evasion", "attach_evasion"]
+__all__ = [
+    "EVASION_FEATURES",
+    "EVASION_INPUTS",
+    "EvasionTables",
+    "build_evasion",
+    "attach_evasion",
+]
 
 EVASION_FEATURES: list[str] = [
     "port_shopping_holds_30d",
@@ -73,6 +80,9 @@ _NEEDS: dict[str, pl.DataType] = {
     "unit1": pl.String(),
     "adcvd_hts_any_origin": pl.Boolean(), "adcvd_in_scope": pl.Boolean(),
 }  # fmt: skip
+# The frame columns :func:`attach_evasion` reads: a caller reordering the frame for it need
+# only reorder these (the whole feature frame is ten times wider).
+EVASION_INPUTS: tuple[str, ...] = tuple(_NEEDS)
 
 
 def _complete(frame: pl.DataFrame) -> pl.DataFrame:
@@ -330,7 +340,7 @@ def attach_evasion(frame: pl.DataFrame, q: pl.DataFrame, ev: EvasionTables) -> l
     # ... from an origin new for the importer and HTS-6 (looked up for those rows only)
     rows = out["_may_switch"].arg_true()
     seen = lookup(qq[rows], "source", ev.origins, ["first"], cache=c, fill=None)["first"]
-    switched = pl.Series([False] * n, dtype=pl.Boolean).scatter(rows, seen.is_null())
+    switched = pl.Series(np.zeros(n, dtype=bool)).scatter(rows, seen.is_null())
     return [
         out["port_shopping_holds_30d"],
         switched.alias("origin_switch_after_remedy"),

@@ -27,7 +27,13 @@ import polars as pl
 
 from tradeguard.frozen import rows_for
 from tradeguard.risk.asof import LastRows, cumulative, lookup
-from tradeguard.risk.evasion import EVASION_FEATURES, EvasionTables, attach_evasion, build_evasion
+from tradeguard.risk.evasion import (
+    EVASION_FEATURES,
+    EVASION_INPUTS,
+    EvasionTables,
+    attach_evasion,
+    build_evasion,
+)
 
 __all__ = [
     "HistoryTables",
@@ -325,6 +331,7 @@ def attach_history(frame: pl.DataFrame, hist: HistoryTables) -> pl.DataFrame:
             ]
             total = total + (now_a - before)
     feats.append(total.alias("allegations_90d"))
-    feats += attach_evasion(keyed if ordered else keyed[order], q, hist.evasion)
+    evasion_in = keyed.select(c for c in EVASION_INPUTS if c in keyed.columns)
+    feats += attach_evasion(evasion_in if ordered else evasion_in[order], q, hist.evasion)
     back = pl.DataFrame(feats)
     return frame.with_columns(back if ordered else back[order.arg_sort()])

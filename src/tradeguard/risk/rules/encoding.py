@@ -9,7 +9,10 @@ answers back with one gather (~2 ms).  Semantics are unchanged: a null value has
 and so is never a hit, exactly as with the direct test.
 
 Columns whose values are mostly distinct (free-text descriptions, manufacturer IDs on a small
-frame) are left alone: the direct test is cheaper there.
+frame) are left alone: the direct test is cheaper there.  How distinct is judged on the whole
+column (a HyperLogLog estimate, one cheap pass), not on its first rows, which see far more
+distinct values per row than the whole frame does: a 10-digit HTS code is distinct in 46% of
+the first 10,000 lines of a chunk but in 6% of its 250,000, and it is the most tested column.
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ import polars as pl
 from .fields import DERIVED, FieldSpec
 
 MIN_ROWS = 50_000  # below this the direct tests are already fast
-SAMPLE = 10_000
-MAX_DISTINCT_SHARE = 0.2  # encode when the sample has at most this share of distinct values
+MAX_DISTINCT_SHARE = 0.2  # encode when the column has at most this share of distinct values
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,8 @@ class DictionaryEncoder:
             s = self.frame[column]
             if s.dtype == pl.String or isinstance(s.dtype, pl.Categorical | pl.Enum):
                 s = s.cast(pl.String)
-                sample = s.head(SAMPLE)
-                if sample.n_unique() <= MAX_DISTINCT_SHARE * sample.len():
+                distinct: int = s.to_frame().select(pl.first().approx_n_unique()).item()
+                if distinct <= MAX_DISTINCT_SHARE * s.len():
                     uniques = s.drop_nulls().unique()
                     code = f"__code_{column}"
                     self.columns[code] = s.cast(pl.Enum(uniques)).to_physical().alias(code)
