@@ -100,6 +100,15 @@ class Settings(BaseSettings):
             "promoted model, watch lists and new outcomes (0: before every score)."
         ),
     )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "How long an API worker trusts a bearer token it has checked (never past its "
+            "expiry); a token revoked through another worker stops working within this time. "
+            "0 checks every request against the database."
+        ),
+    )
     history_refresh_seconds: float = Field(
         default=300.0,
         ge=0,

@@ -90,7 +90,7 @@ def api_v1(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
         ),
     )
     api.state.settings = settings
-    api.state.db = Database(settings.effective_database_url)
+    api.state.db = Database(settings.effective_database_url, settings.auth_cache_seconds)
     api.state.pipeline = pipeline or StagePipeline(settings)
     api.state.lane_policy = LanePolicy.from_settings(settings)
     problems.install(api)

@@ -22,6 +22,7 @@ from pydantic import AfterValidator
 from sqlalchemy import Connection, Engine, literal, select, union_all
 
 from tradeguard.api import security
+from tradeguard.api.token_cache import TokenCache
 from tradeguard.config import Settings
 from tradeguard.domain.codes import Role
 from tradeguard.errors import NotAuthenticated, PermissionDenied
@@ -72,9 +73,11 @@ class Database:
     """The system of record as the routes use it: explicit transactions, committed on exit,
     so a 2xx goes out only after its data is durable."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, auth_cache_seconds: float = 0.0) -> None:
         self.url = url
         self.engine: Engine = engine_for(url)
+        # the bearer tokens this worker checked lately (``api/token_cache.py``)
+        self.tokens = TokenCache(auth_cache_seconds)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -139,18 +142,24 @@ def get_principal(
     """
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
+    bearer = scheme.lower() == "bearer" and token.strip()
+    if bearer and (known := db.tokens.get(digest := security.token_hash(token.strip()))):
+        return known
     with db.connect() as conn:
-        if scheme.lower() == "bearer" and token.strip():
+        if bearer:
             # the token with its user when active (the user's columns are null otherwise)
             active = (users.c.id == api_tokens.c.user_id) & users.c.active
             row = conn.execute(
                 select(api_tokens.c.expires_at, users)
                 .select_from(api_tokens.outerjoin(users, active))
-                .where(api_tokens.c.token_hash == security.token_hash(token.strip()))
+                .where(api_tokens.c.token_hash == digest)
             ).first()
-            if row is None or row.expires_at <= utcnow():
+            now = utcnow()
+            if row is None or row.expires_at <= now:
                 raise NotAuthenticated("the bearer token is unknown or has expired")
             principal = None if row.id is None else _principal(conn, row)
+            if principal is not None:
+                db.tokens.put(digest, principal, row.expires_at, now)
         elif cookie := request.cookies.get(SESSION_COOKIE):
             session = security.read_session(settings.secret_key, cookie)
             if session is None:

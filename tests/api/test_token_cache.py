@@ -1,0 +1,84 @@
+"""A worker trusts a bearer token it has checked for ``auth_cache_seconds``: revocations it
+makes itself take effect at once, those made elsewhere within the window, expiry always."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, update
+
+from tests.api.api_fakes import FakePipeline
+from tests.api.conftest import Users, make_settings
+from tradeguard.api import security
+from tradeguard.api.app import create_app
+from tradeguard.api.deps import Principal, utcnow
+from tradeguard.api.token_cache import TokenCache
+from tradeguard.domain.codes import Role
+from tradeguard.storage.engine import engine_for
+from tradeguard.storage.tables_api import api_tokens
+
+
+def _client(tmp_path: Path, seconds: float) -> tuple[TestClient, Users, str]:
+    url = f"sqlite:///{tmp_path / 'api.sqlite'}"
+    app = create_app(make_settings(url, auth_cache_seconds=seconds), pipeline=FakePipeline())
+    return TestClient(app), Users(url), url
+
+
+def _token_hash(headers: dict[str, str]) -> str:
+    return security.token_hash(headers["Authorization"].split(" ", 1)[1])
+
+
+def test_a_token_revoked_elsewhere_stops_working_within_the_window(tmp_path: Path) -> None:
+    client, users, url = _client(tmp_path, 0.5)
+    with client:
+        admin = users.make(Role.ADMIN)
+        assert client.get("/api/v1/users", headers=admin).status_code == 200
+        # another worker revokes the token: this one still trusts it for the window ...
+        with engine_for(url).begin() as conn:
+            conn.execute(delete(api_tokens).where(api_tokens.c.token_hash == _token_hash(admin)))
+        assert client.get("/api/v1/users", headers=admin).status_code == 200
+        # ... and not after it
+        time.sleep(0.6)
+        assert client.get("/api/v1/users", headers=admin).status_code == 401
+
+
+def test_without_the_cache_every_request_is_checked(tmp_path: Path) -> None:
+    client, users, url = _client(tmp_path, 0)
+    with client:
+        admin = users.make(Role.ADMIN)
+        assert client.get("/api/v1/users", headers=admin).status_code == 200
+        with engine_for(url).begin() as conn:
+            conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.token_hash == _token_hash(admin))
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+        assert client.get("/api/v1/users", headers=admin).status_code == 401
+
+
+def test_a_deactivation_by_this_worker_takes_effect_at_once(tmp_path: Path) -> None:
+    client, users, _ = _client(tmp_path, 60)
+    with client:
+        admin = users.make(Role.ADMIN)
+        officer = users.make(Role.OFFICER)
+        assert client.get("/api/v1/queues/exam", headers=officer).status_code == 200
+        me = client.get("/api/v1/users", headers=admin).json()["items"]
+        oid = next(u["id"] for u in me if u["role"] == "officer")
+        assert client.post(f"/api/v1/users/{oid}/deactivate", headers=admin).status_code == 200
+        assert client.get("/api/v1/queues/exam", headers=officer).status_code == 401
+
+
+def test_never_trusted_past_the_token_expiry() -> None:
+    cache = TokenCache(60)
+    p: Any = Principal(user_id=1, username="u", role=Role.OFFICER)
+    now = utcnow()
+    cache.put("soon", p, now + timedelta(seconds=0.2), now)
+    cache.put("later", p, now + timedelta(hours=1), now)
+    cache.put("gone", p, now - timedelta(seconds=1), now)
+    assert cache.get("soon") is p and cache.get("later") is p and cache.get("gone") is None
+    time.sleep(0.3)
+    assert cache.get("soon") is None and cache.get("later") is p
