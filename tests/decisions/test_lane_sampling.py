@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pytest
 from scipy import stats
 
 from tradeguard.decisions import (
@@ -147,3 +148,38 @@ def test_size_bands_oversample_the_entries_with_most_duty_at_stake() -> None:
     assert stratum_rate("27|general|none|s4", named) == 0.3
     assert stratum_rate("27|adcvd|none|s3", named) == 0.2  # 0.1 x the default 2.0
     assert stratum_rate("27|adcvd|none|s-", named) == 0.1
+
+
+def test_a_few_entries_are_drawn_as_the_expressions_draw_many(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An API batch's strata and draws (computed in Python) equal the frame path's."""
+    from tradeguard.decisions import sampling
+
+    rng = np.random.default_rng(5)
+    n = 200
+    e = pl.DataFrame(
+        {
+            "entry_number": [f"ABC-{i:07d}-{i % 10}" for i in range(n)],
+            "port_code": rng.choice(["2704", "1001", "5301", "3901"], n).tolist(),
+            "trusted": rng.choice(["none", "ctpat", "ctpat_tc"], n).tolist(),
+            "pti_exposure": rng.choice(["adcvd", "textiles", None], n).tolist(),
+            "declared_duty_usd": [None if i % 7 == 0 else float(x) for i, x in
+                                  enumerate(rng.lognormal(7, 2, n))],
+            "value_usd": rng.lognormal(9, 2, n).tolist(),
+        }
+    )  # fmt: skip
+    policies = [
+        LanePolicy(random_rate=0.2, ports={"1001": PortCapacity(group="NY")}),
+        LanePolicy(random_rate=0.3, strata=("port_group", "trusted"), stratum_rates={"10|*": 0.9}),
+        LanePolicy(random_rate=0.1, strata=()),
+        LanePolicy(random_rate=0.2, strata=("pti_exposure",)),
+    ]
+    bare = e.drop("declared_duty_usd", "value_usd", "pti_exposure")
+    for frame in (e, e.drop("declared_duty_usd"), bare):
+        few = [draw_sample(frame, policy, seed=3) for policy in policies]
+        monkeypatch.setattr(sampling, "_FEW", -1)
+        many = [draw_sample(frame, policy, seed=3) for policy in policies]
+        monkeypatch.undo()
+        assert all(a.equals(b) for a, b in zip(few, many, strict=True))
+        assert any(d["random_sample"].any() for d in few)

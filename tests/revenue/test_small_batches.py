@@ -1,6 +1,7 @@
 """The small-batch paths of the revenue engine (an API filing: reference tables cut down to its
-lines' HTS numbers, unit factors looked up inside an expression, empty steps skipped) price
-exactly as the plain joins of one big frame do."""
+lines' HTS numbers, unit factors looked up inside an expression, Chapter 99 headings and AD/CVD
+scope matched in Python, empty steps skipped) price exactly as the plain joins of one big
+frame do."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from tradeguard import frozen
 from tradeguard.reference import Reference
-from tradeguard.revenue import compute_duties, rates
+from tradeguard.revenue import compute_duties, rates, remedies
 
 ORIGINS = ["VN", "CN", "AU", "MX", "RU", "IN", "DE", "KH"]
 SPI = [None, None, None, "A", "S", "AU", "E", "ZZ"]
@@ -62,6 +63,7 @@ def test_small_batches_price_like_the_plain_joins(
     # the plain paths: every table joined whole, the unit factors joined
     monkeypatch.setattr(frozen, "SMALL_FRAME", -1)
     monkeypatch.setattr(rates, "SMALL_FRAME", -1)
+    monkeypatch.setattr(remedies, "SMALL_FRAME", -1)
     monkeypatch.setattr(rates, "_FEW_UNITS", -1)
     plain = pl.concat(
         [compute_duties(df.filter(pl.col("entry_number").is_in(c)), full_ref) for c in chunks]

@@ -182,12 +182,14 @@ class StagePipeline:
         assessments = _frame(
             pa.concat_tables([a for a, _, _, _ in items], promote_options="permissive")
         )
-        # one conversion of the whole batch (a frame per entry costs more than the lanes)
+        # one conversion of the whole batch (a frame per entry costs more than the lanes),
+        # the trusted statuses added on the Arrow side (a column there costs no frame operation)
         ent = _frame(
-            pa.concat_tables([e for _, e, _, _ in items], promote_options="permissive")
-        ).with_columns(
-            trusted=pl.Series(
-                [t for _, e, t, _ in items for _ in range(e.num_rows)], dtype=pl.String
+            pa.concat_tables(
+                [e for _, e, _, _ in items], promote_options="permissive"
+            ).append_column(
+                "trusted",
+                pa.array([t for _, e, t, _ in items for _ in range(e.num_rows)], pa.string()),
             )
         )
         out = assign_lanes(assessments, ent, policy, seed=LANE_SEED)

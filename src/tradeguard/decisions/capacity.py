@@ -17,6 +17,8 @@ administration (85,000 entries) is decided in milliseconds.
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 
 from tradeguard.decisions.policy import LanePolicy
@@ -85,7 +87,6 @@ def fill_capacity(
     day and descending priority (ties: revenue at risk, then entry number).  ``used``
     (``port_code, decision_day, exams, reviews``) lowers capacities by earlier decisions.
     """
-    mandatory_exam = policy.mandatory_lane == Lane.EXAM
     needed = [
         "entry_number",
         *GROUP,
@@ -106,44 +107,9 @@ def fill_capacity(
         descending=[False, False, True, True, False],
         nulls_last=True,
     )
-    df = df.with_columns(pl.struct(list(GROUP)).rle_id().alias("_group"))
-    # Each step below is one frame operation (they cost more than they compute on an API
-    # batch): a column computed in the same step is spelled out rather than read back.
-    over = "_group"
-    m = pl.col("mandatory")
-    mandatory_exams = (m if mandatory_exam else pl.lit(False)).sum().over(over)
-    exam_pool = ~m & pl.col("exam_eligible")
-    df = df.with_columns(
-        mandatory_exams.alias("mandatory_exams"),
-        (pl.lit(False) if mandatory_exam else m).sum().over(over).alias("mandatory_reviews"),
-        exam_pool.alias("_exam_pool"),
-        exam_pool.cast(pl.Int64).cum_sum().over(over).alias("exam_rank"),
-        exam_pool.sum().over(over).alias("exam_candidates"),
-        (pl.col("exam_capacity") - mandatory_exams).clip(0).alias("_exam_slots"),
-    )
-    got_exam = pl.col("_exam_pool") & (pl.col("exam_rank") <= pl.col("_exam_slots"))
-    review_pool = ~m & ~got_exam & (pl.col("review_eligible") | pl.col("_exam_pool"))
-    df = df.with_columns(
-        got_exam.alias("_got_exam"),
-        review_pool.alias("_review_pool"),
-        review_pool.cast(pl.Int64).cum_sum().over(over).alias("review_rank"),
-        review_pool.sum().over(over).alias("review_candidates"),
-        (pl.col("review_capacity") - pl.col("mandatory_reviews")).clip(0).alias("_review_slots"),
-    )
-    got_review = pl.col("_review_pool") & (pl.col("review_rank") <= pl.col("_review_slots"))
-    df = df.with_columns(
-        pl.when(m)
-        .then(pl.lit(policy.mandatory_lane.value))
-        .when(pl.col("_got_exam"))
-        .then(pl.lit(Lane.EXAM.value))
-        .when(got_review)
-        .then(pl.lit(Lane.DOCUMENT_REVIEW.value))
-        .otherwise(pl.lit(None, dtype=pl.String))
-        .alias("targeted_lane"),
-        (pl.col("_exam_pool") & ~pl.col("_got_exam")).alias("spilled"),
-        pl.when(pl.col("_exam_pool")).then(pl.col("exam_rank")).alias("exam_rank"),
-        pl.when(pl.col("_review_pool")).then(pl.col("review_rank")).alias("review_rank"),
-    )
+    # Each step is one frame operation (they cost more than they compute on an API batch).
+    for step in _steps(policy.mandatory_lane):
+        df = df.with_columns(step)
     added = [
         "targeted_lane",
         "spilled",
@@ -159,3 +125,47 @@ def fill_capacity(
     # Rows come back in queue order (port, day, priority): deterministic whatever the input
     # order, and what an officer's queue shows; one gather of the wide frame.
     return entries[df["_row"]].hstack(df.select(added).get_columns())
+
+
+@functools.cache
+def _steps(mandatory_lane: Lane) -> tuple[list[pl.Expr], ...]:
+    """The steps of :func:`fill_capacity` after the sort, for this mandatory lane (built once:
+    building them costs more Python time than running them on an API batch).  A column
+    computed in the same step is spelled out rather than read back."""
+    mandatory_exam = mandatory_lane == Lane.EXAM
+    over = list(GROUP)  # sorted by it: the windows are the runs of equal (port, day)
+    m = pl.col("mandatory")
+    mandatory_exams = (m if mandatory_exam else pl.lit(False)).sum().over(over)
+    exam_pool = ~m & pl.col("exam_eligible")
+    exams = [
+        mandatory_exams.alias("mandatory_exams"),
+        (pl.lit(False) if mandatory_exam else m).sum().over(over).alias("mandatory_reviews"),
+        exam_pool.alias("_exam_pool"),
+        exam_pool.cast(pl.Int64).cum_sum().over(over).alias("exam_rank"),
+        exam_pool.sum().over(over).alias("exam_candidates"),
+        (pl.col("exam_capacity") - mandatory_exams).clip(0).alias("_exam_slots"),
+    ]
+    got_exam = pl.col("_exam_pool") & (pl.col("exam_rank") <= pl.col("_exam_slots"))
+    review_pool = ~m & ~got_exam & (pl.col("review_eligible") | pl.col("_exam_pool"))
+    reviews = [
+        got_exam.alias("_got_exam"),
+        review_pool.alias("_review_pool"),
+        review_pool.cast(pl.Int64).cum_sum().over(over).alias("review_rank"),
+        review_pool.sum().over(over).alias("review_candidates"),
+        (pl.col("review_capacity") - pl.col("mandatory_reviews")).clip(0).alias("_review_slots"),
+    ]
+    got_review = pl.col("_review_pool") & (pl.col("review_rank") <= pl.col("_review_slots"))
+    lanes = [
+        pl.when(m)
+        .then(pl.lit(mandatory_lane.value))
+        .when(pl.col("_got_exam"))
+        .then(pl.lit(Lane.EXAM.value))
+        .when(got_review)
+        .then(pl.lit(Lane.DOCUMENT_REVIEW.value))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias("targeted_lane"),
+        (pl.col("_exam_pool") & ~pl.col("_got_exam")).alias("spilled"),
+        pl.when(pl.col("_exam_pool")).then(pl.col("exam_rank")).alias("exam_rank"),
+        pl.when(pl.col("_review_pool")).then(pl.col("review_rank")).alias("review_rank"),
+    ]
+    return exams, reviews, lanes

@@ -138,6 +138,9 @@ def entry_partials(assessments: pl.DataFrame) -> pl.DataFrame:
     fix = [pl.col(c).cast(t) for c, t in casts.items() if c in schema and schema[c] != t]
     a = assessments.with_columns(fix) if fix else assessments
     pti_cols = [c for c in PTI_SCORE_COLUMNS if c in a.columns]
+    # A column without a value contributes nothing: most batches have no mandatory reason and
+    # no explained line, and skipping their (empty) joins gives the same columns, all null.
+    no_reason = "mandatory_reason" in a.columns and a["mandatory_reason"].null_count() == a.height
     agg = a.group_by("entry_number").agg(
         pl.col("score").max().alias("score"),
         pl.col("revenue_at_risk_usd").sum().alias("revenue_at_risk_usd"),
@@ -146,12 +149,9 @@ def entry_partials(assessments: pl.DataFrame) -> pl.DataFrame:
         *[pl.col(c).max().alias(c) for c in pti_cols],
         *([pl.col("exposure_rank").min()] if "exposure_rank" in a.columns else []),
         *[pl.col(c).cast(pl.Float64).sum() for c in SIZE_COLUMNS if c in a.columns],
+        *([pl.lit(None, dtype=pl.String).alias("mandatory_reason")] if no_reason else []),
     )
-    # A column without a value contributes nothing: most batches have no mandatory reason and
-    # no explained line, and skipping their (empty) joins gives the same columns, all null.
-    if "mandatory_reason" in a.columns and a["mandatory_reason"].null_count() == a.height:
-        agg = agg.with_columns(pl.lit(None, dtype=pl.String).alias("mandatory_reason"))
-    else:
+    if not no_reason:
         agg = agg.join(_mandatory_reasons(a), on="entry_number", how="left")
     if "reasons" in a.columns and a["reasons"].null_count() < a.height:
         explained = (
@@ -217,15 +217,22 @@ def finish_entry_scores(partials: pl.DataFrame) -> pl.DataFrame:
             )
         )
         partials = pl.concat([single, split.select(single.columns)], how="vertical_relaxed")
-    # one step (then one drop): each frame operation costs more than it computes on a batch
-    columns = [pl.col("score").fill_null(0.0), pl.col("revenue_at_risk_usd").round(2)]
-    dropped = list(pti_cols)
+    # one step, as a with_columns then a drop would give (each frame operation costs more
+    # than it computes on a batch): replaced columns in place, new ones at the end
+    columns = {
+        "score": pl.col("score").fill_null(0.0),
+        "revenue_at_risk_usd": pl.col("revenue_at_risk_usd").round(2),
+    }
+    dropped = set(pti_cols)
     if "exposure_rank" in partials.columns:
-        columns.append(exposure_name(pl.col("exposure_rank")).alias("pti_exposure"))
-        dropped.insert(0, "exposure_rank")
-    columns.append(_top_pti(tuple(pti_cols)).alias("top_pti"))
-    out = partials.with_columns(columns)
-    return out.drop(dropped) if dropped else out
+        columns["pti_exposure"] = exposure_name(pl.col("exposure_rank"))
+        dropped.add("exposure_rank")
+    columns["top_pti"] = _top_pti(tuple(pti_cols))
+    kept = [c for c in partials.columns if c not in dropped]
+    return partials.select(
+        *[columns[c].alias(c) if c in columns else pl.col(c) for c in kept],
+        *[e.alias(c) for c, e in columns.items() if c not in kept],
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -255,7 +262,11 @@ def _entry_context(entries: pl.DataFrame) -> pl.DataFrame:
         if trusted_col
         else pl.lit("none")
     )
-    return entries.select(*cols, trusted.alias("trusted")).unique("entry_number", keep="first")
+    ctx = entries.select(*cols, trusted.alias("trusted"))
+    # the context is joined on its entry number: rows already unique (an API batch) stay
+    if ctx["entry_number"].is_duplicated().any():
+        return ctx.unique("entry_number", keep="first")
+    return ctx
 
 
 def assign_lanes(
@@ -294,6 +305,23 @@ def assign_lanes(
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _priority_exprs(
+    multipliers: tuple[tuple[str, float], ...], exam_threshold: float, review_threshold: float
+) -> list[pl.Expr]:
+    """Decision day, trusted multiplier, priority and eligibility: one step, for these policy
+    values (built once).  The multiplier is spelled out where it is used, not read back."""
+    mult = pl.col("trusted").replace_strict(dict(multipliers), default=1.0, return_dtype=pl.Float64)
+    return [
+        pl.col("filed_at").dt.date().alias("decision_day"),
+        mult.alias("multiplier"),
+        pl.col("revenue_at_risk_usd").fill_null(0.0),
+        (pl.col("score") / mult).alias("priority"),
+        (pl.col("score") >= exam_threshold * mult).alias("exam_eligible"),
+        (pl.col("score") >= review_threshold * mult).alias("review_eligible"),
+    ]
+
+
 def assign_entry_lanes(
     scores: pl.DataFrame,
     entries: pa.Table | pa.RecordBatch | pl.DataFrame,
@@ -330,17 +358,12 @@ def assign_entry_lanes(
             c.add("entries", f"... and {missing.height - 20} more entries without context")
         c.raise_if_any(f"{missing.height} assessed entries lack entry data")
 
-    mult = pl.col("trusted").replace_strict(
-        dict(policy.trusted_multiplier), default=1.0, return_dtype=pl.Float64
-    )
-    # one step: the multiplier is spelled out where it is used, not read back
     df = df.with_columns(
-        pl.col("filed_at").dt.date().alias("decision_day"),
-        mult.alias("multiplier"),
-        pl.col("revenue_at_risk_usd").fill_null(0.0),
-        (pl.col("score") / mult).alias("priority"),
-        (pl.col("score") >= policy.exam_threshold * mult).alias("exam_eligible"),
-        (pl.col("score") >= policy.review_threshold * mult).alias("review_eligible"),
+        _priority_exprs(
+            tuple(policy.trusted_multiplier.items()),
+            policy.exam_threshold,
+            policy.review_threshold,
+        )
     )
     df = draw_sample(fill_capacity(df, policy, used), policy, seed=seed)
     df = choose_lane(df, policy)

@@ -274,7 +274,10 @@ def add_reasons(df: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
     if df.height <= _CHAIN_ROWS:
         codes = tuple(c for c in REASON_CODES if c in present)
         chain = _chained(values, codes).alias("reason")
-        return df.with_columns(_risk_column()).with_columns(chain).drop(_RISK)
+        risked = df.with_columns(_risk_column())
+        if "reason" in df.columns:
+            return risked.with_columns(chain).drop(_RISK)
+        return risked.select(pl.exclude(_RISK), chain)  # one operation for the two
     sentences = _sentences(policy)
     used = _columns_read(values)
     narrow = (

@@ -29,6 +29,7 @@ Why this design:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +62,10 @@ def uniform_draws(keys: pl.Series | pa.Array | pa.ChunkedArray, seed: int) -> np
     ...     uniform_draws(pl.Series(["XYZ-0000001-1", "ABC-1234567-6"]), 7)[1])
     True
     """
+    if isinstance(keys, pl.Series) and keys.len() <= _FEW and not keys.null_count():
+        # a few keys (an API batch): the same arithmetic on Python integers costs less than
+        # the vectorised steps' fixed costs
+        return np.array([_draw(k, seed) for k in keys.cast(pl.String).to_list()], np.float64)
     arr = keys.to_arrow() if isinstance(keys, pl.Series) else keys
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -86,6 +91,29 @@ def uniform_draws(keys: pl.Series | pa.Array | pa.ChunkedArray, seed: int) -> np
         h = np.where(live, stepped, h)
     h = _splitmix64(h ^ _splitmix64(np.full(n, np.uint64(seed & 0xFFFFFFFFFFFFFFFF))))
     return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+# Up to this many entries (an API batch) are drawn and stratified in Python.
+_FEW = 256
+_MASK = (1 << 64) - 1
+
+
+def _splitmix64_int(x: int) -> int:
+    """:func:`_splitmix64` of one 64-bit value."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def _draw(key: str, seed: int) -> float:
+    """:func:`uniform_draws` of one key (FNV-1a of its UTF-8 bytes, then splitmix64)."""
+    h = int(_FNV_OFFSET)
+    prime = int(_FNV_PRIME)
+    for byte in key.encode():
+        h = ((h ^ byte) * prime) & _MASK
+    h = _splitmix64_int(h ^ _splitmix64_int(seed & _MASK))
+    return float(h >> 11) * (1.0 / (1 << 53))
 
 
 def exposure_rank(columns: list[str]) -> pl.Expr:
@@ -211,6 +239,10 @@ def draw_sample(entries: pl.DataFrame, policy: LanePolicy, *, seed: int) -> pl.D
     drawn entries and null for the others.
     """
     groups = {p: c.group for p, c in policy.ports.items() if c.group}
+    if entries.height <= _FEW:
+        few = _few_strata(entries, policy, groups)
+        if few is not None:
+            return _drawn(entries, few, policy, seed)
     parts: list[pl.Expr] = []
     for dim in policy.strata:
         if dim == "port_group":
@@ -236,4 +268,89 @@ def draw_sample(entries: pl.DataFrame, policy: LanePolicy, *, seed: int) -> pl.D
         probability.alias("sample_probability"),
         drawn.alias("random_sample"),
         pl.when(drawn).then(1.0 / probability).alias("sample_weight"),
+    )
+
+
+def _few_strata(
+    entries: pl.DataFrame, policy: LanePolicy, groups: dict[str, str]
+) -> list[str] | None:
+    """The strata of a few entries, computed in Python as :func:`draw_sample`'s expressions
+    do (one frame operation costs more than the whole on an API batch); None when an entry
+    has no stratum (a null part), which the expressions then handle."""
+    cols = entries.columns
+    dims = {
+        "port_group": pl.col("port_code").cast(pl.String),
+        "pti_exposure": pl.col("pti_exposure").fill_null("general")
+        if "pti_exposure" in cols
+        else None,
+        "trusted": pl.col("trusted").cast(pl.String),
+        "duty": pl.col("declared_duty_usd").cast(pl.Float64).fill_null(0.0)
+        if "declared_duty_usd" in cols
+        else None,
+        "value": pl.col("value_usd").cast(pl.Float64).fill_null(0.0)
+        if "value_usd" in cols
+        else None,
+    }
+    # only the columns the strata read (any other dimension reads ``trusted``)
+    wanted = {name for dim in policy.strata for name in _READS.get(dim, ("trusted",))}
+    picked = {k: e for k, e in dims.items() if e is not None and k in wanted}
+    rows = entries.select(**picked).rows(named=True) if picked else [{}] * entries.height
+    sized = "declared_duty_usd" in cols or "value_usd" in cols
+    out: list[str] = []
+    for r in rows:
+        parts: list[Any] = []
+        for dim in policy.strata:
+            if dim == "port_group":
+                port = r["port_group"]
+                parts.append(None if port is None else groups.get(port, port[:2]))
+            elif dim == "pti_exposure":
+                parts.append(r["pti_exposure"] if "pti_exposure" in cols else "all")
+            elif dim == "size_band":
+                band = _size_band(r.get("duty"), r.get("value"), policy)
+                parts.append(band if sized else SIZE_UNKNOWN)
+            else:
+                parts.append(r["trusted"])
+        if any(part is None for part in parts):
+            return None
+        out.append("|".join(parts) if parts else "all")
+    return out
+
+
+# what each dimension of a stratum reads, as named in _few_strata
+_READS = {
+    "port_group": ("port_group",),
+    "pti_exposure": ("pti_exposure",),
+    "size_band": ("duty", "value"),
+}
+
+
+def _size_band(duty: float | None, value: float | None, policy: LanePolicy) -> str | None:
+    """:func:`size_band_expr` of one entry (the same float operations, in the same order);
+    ``duty`` / ``value`` are None when the frame lacks the column.  None for a NaN size
+    (polars orders NaN above every number, Python below none)."""
+    size = 0.0
+    if duty is not None:
+        size = size + duty
+    if value is not None:
+        size = size + 0.1 * value
+    if math.isnan(size):
+        return None
+    return f"s{sum(size >= edge for edge in policy.size_bands)}"
+
+
+def _drawn(entries: pl.DataFrame, strata: list[str], policy: LanePolicy, seed: int) -> pl.DataFrame:
+    """:func:`draw_sample`'s columns for a few entries whose ``strata`` are known."""
+    rates = {s: stratum_rate(s, policy) for s in set(strata)}
+    u = uniform_draws(entries["entry_number"], seed)
+    probability = [rates[s] for s in strata]
+    drawn = [bool(x < p) for x, p in zip(u.tolist(), probability, strict=True)]
+    return entries.with_columns(
+        pl.Series("sample_stratum", strata, dtype=pl.String),
+        pl.Series("sample_probability", probability, dtype=pl.Float64),
+        pl.Series("random_sample", drawn, dtype=pl.Boolean),
+        pl.Series(
+            "sample_weight",
+            [1.0 / p if d else None for p, d in zip(probability, drawn, strict=True)],
+            dtype=pl.Float64,
+        ),
     )

@@ -30,6 +30,7 @@ from tradeguard.errors import (
     UnsupportedRate,
     ValidationFailed,
 )
+from tradeguard.frozen import derived
 from tradeguard.reference import Reference
 from tradeguard.revenue.rates import quantity_in, resolve_rates
 from tradeguard.revenue.remedies import adcvd_deposits, additional_duties, dotted
@@ -134,14 +135,37 @@ def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool | None) -> 
     """Add ``mpf``, ``hmf``, ``fee_year`` and ``fee_provisional`` (module docstring: rules).
 
     The fiscal year's values come from ``ref.fees.resolve`` -- the one place where a year
-    without loaded values is carried forward or refused.
+    without loaded values is carried forward or refused.  Three frame operations whatever the
+    batch (each has a fixed cost that dominates an API batch): the per-entry sums are window
+    expressions, and the working columns stay (the engine's callers select their output).
     """
     steps = _fee_steps()
-    fy = steps["base"]["fy"]
-    years = df.select(fy.drop_nulls().unique().alias("fy"))["fy"].to_list()
+    years = tuple(sorted({_fiscal(d) for d in df["date"].unique().to_list() if d is not None}))
+    # raises ReferenceDataMissing naming the year when it may not be carried forward
+    by_year = derived(
+        ref.fees,
+        ("fee_values", years, carry_forward_fees),
+        lambda: _fee_values(ref, years, carry_forward_fees),
+    )
+    # one pass for the fiscal year, the MPF base and that year's fee values
+    df = df.with_columns(**steps["base"], **by_year)
+    # entry level: the base, the clamped fee in cents, and the line that takes the remainder
+    df = df.with_columns(**steps["entry"])
+    return df.with_columns(**steps["fees"])
+
+
+def _fiscal(day: dt.date) -> int:
+    """The fiscal year of ``day`` (October starts the next one), as ``fy`` computes it."""
+    return day.year + (day.month >= 10)
+
+
+def _fee_values(
+    ref: Reference, years: tuple[int, ...], carry_forward_fees: bool | None
+) -> dict[str, pl.Expr]:
+    """Each fee value as an expression of the line's fiscal year, for the ``years`` listed
+    (built once per set of years: building them costs more than running them)."""
     values: dict[str, list[tuple[int, Any]]] = {c: [] for c in _FEE_TYPES}
     for fiscal in years:
-        # raises ReferenceDataMissing naming the year when it may not be carried forward
         fees, provisional = ref.fees.resolve(fiscal, carry_forward_fees)
         for name, value in (
             ("fee_year", fees.fiscal_year),
@@ -152,31 +176,8 @@ def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool | None) -> 
             ("hmf_rate", fees.hmf_rate),
         ):
             values[name].append((fiscal, value))
-    # one pass for the fiscal year, the MPF base and that year's fee values (each frame
-    # operation has a fixed cost; a batch spans a fiscal year or two)
-    df = df.with_columns(
-        **steps["base"],
-        **{name: _by_year(fy, found, _FEE_TYPES[name]) for name, found in values.items()},
-    )
-    # entry level: the base, the clamped fee in cents, and the line that takes the remainder
-    per_entry = df.group_by("entry_key").agg(**steps["entry"])
-    df = df.join(per_entry, on="entry_key", how="left", maintain_order="left")
-    df = df.with_columns(**steps["share"])
-    rest = df.group_by("entry_key").agg(**steps["rest"])
-    df = df.join(rest, on="entry_key", how="left", maintain_order="left")
-    return df.with_columns(**steps["fees"]).drop(
-        "fy",
-        "mpf_rate",
-        "mpf_min",
-        "mpf_max",
-        "hmf_rate",
-        "_mpf_base",
-        "_base",
-        "_fee",
-        "_share",
-        "_largest",
-        "_rest",
-    )
+    fy = _fee_steps()["base"]["fy"]
+    return {name: _by_year(fy, found, _FEE_TYPES[name]) for name, found in values.items()}
 
 
 _FEE_TYPES: dict[str, pl.DataType] = {
@@ -207,6 +208,13 @@ def _fee_steps() -> dict[str, dict[str, pl.Expr]]:
         pl.col("mpf_min").first(), pl.col("mpf_max").first()
     )
     hmf = cents(pl.col("value_usd") * pl.col("hmf_rate"))
+    # a column computed in the same step is spelled out rather than read back
+    share = (
+        pl.when(pl.col("_base") > 0)
+        .then(cents(pl.col("_fee") * pl.col("_mpf_base") / pl.col("_base")))
+        .otherwise(0.0)
+    )
+    rest = (pl.col("_fee").first() - share.sum()).over("entry_key")
     return {
         "base": {
             "fy": (
@@ -215,20 +223,13 @@ def _fee_steps() -> dict[str, dict[str, pl.Expr]]:
             "_mpf_base": pl.when(formal & ~exempt).then(pl.col("value_usd")).otherwise(0.0),
         },
         "entry": {
-            "_base": base,
-            "_fee": pl.when(base > 0).then(cents(fee)).otherwise(0.0),
-            "_largest": pl.col("_row").get(pl.col("_mpf_base").arg_max()),
+            "_base": base.over("entry_key"),
+            "_fee": pl.when(base > 0).then(cents(fee)).otherwise(0.0).over("entry_key"),
+            "_largest": pl.col("_row").get(pl.col("_mpf_base").arg_max()).over("entry_key"),
         },
-        "share": {
-            "_share": pl.when(pl.col("_base") > 0)
-            .then(cents(pl.col("_fee") * pl.col("_mpf_base") / pl.col("_base")))
-            .otherwise(0.0)
-        },
-        "rest": {"_rest": pl.col("_fee").first() - pl.col("_share").sum()},
         "fees": {
             "mpf": (
-                pl.col("_share")
-                + pl.when(pl.col("_row") == pl.col("_largest")).then(pl.col("_rest")).otherwise(0.0)
+                share + pl.when(pl.col("_row") == pl.col("_largest")).then(rest).otherwise(0.0)
             ).round(2),
             "hmf": pl.when(pl.col("mode") == "vessel").then(hmf).otherwise(0.0),
         },
@@ -270,31 +271,33 @@ def compute_duties(
 
 def compute_entries(
     lines: pl.DataFrame, reference: Reference, sizes: list[int], *, carry_forward_fees: bool | None
-) -> list[pl.DataFrame | TradeguardError]:
+) -> tuple[pl.DataFrame, list[TradeguardError | None]]:
     """Price several entries in one pass, refusing each one on its own (the API's batches).
 
     ``lines`` holds the lines of the entries one after the other (``sizes[i]`` lines for entry
-    ``i``, each with its own ``entry_number``).  Returns, per entry, its priced lines
-    (:data:`OUTPUT_COLUMNS` appended) or the error ``compute_duties(..., strict=True)`` would
-    have raised for that entry alone, issue fields counting lines from 0 within the entry.
+    ``i``, each with its own ``entry_number``).  Returns the priced lines of the whole batch
+    (:data:`OUTPUT_COLUMNS` appended, entry ``i``'s lines where ``lines`` has them) and, per
+    entry, None or the error ``compute_duties(..., strict=True)`` would have raised for that
+    entry alone, issue fields counting lines from 0 within the entry.  The batch stays one
+    frame: its callers convert it to Python once, not once per entry.
     Every fiscal year of the batch must resolve (callers check dates first).
     """
     df = _compute(_prepare(lines, None), reference, carry_forward_fees)
-    base = lines.drop([c for c in OUTPUT_COLUMNS if c in lines.columns]).hstack(
-        df.select(list(OUTPUT_COLUMNS))
-    )
-    flagged = df.select(pl.any_horizontal(pl.col(list(_PROBLEM_FIELDS)).is_not_null())).to_series()
-    out: list[pl.DataFrame | TradeguardError] = []
+    kept = [c for c in OUTPUT_COLUMNS if c in lines.columns]
+    base = (lines.drop(kept) if kept else lines).hstack(df.select(list(OUTPUT_COLUMNS)))
+    flagged = df["_flagged"].to_list()
+    refusals: list[TradeguardError | None] = []
     offset = 0
     for n in sizes:
-        try:
-            if flagged.slice(offset, n).any():
+        refused: TradeguardError | None = None
+        if any(flagged[offset : offset + n]):
+            try:
                 _refuse(df.slice(offset, n), reference, offset)
-            out.append(base.slice(offset, n))
-        except TradeguardError as exc:
-            out.append(exc)
+            except TradeguardError as exc:
+                refused = exc
+        refusals.append(refused)
         offset += n
-    return out
+    return base, refusals
 
 
 def _compute(
@@ -364,6 +367,8 @@ def _steps() -> dict[str, dict[str, pl.Expr]]:
             "duty_total": duty,
             "fees_total": fees,
             "problems": pl.when(problems != "").then(problems),
+            # whether the line has a problem (the per-entry refusals of compute_entries)
+            "_flagged": pl.any_horizontal(pl.col(list(_PROBLEM_FIELDS)).is_not_null()),
             "total": (duty + fees).round(2),
             "duty_rate": pl.when(pl.col("value_usd") > 0).then(duty / pl.col("value_usd")),
         },

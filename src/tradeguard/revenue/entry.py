@@ -205,16 +205,50 @@ def price_entries(
         priced_ix.append(i)
     if priced_ix:
         frame = pl.DataFrame(rows, schema=_FRAME_SCHEMA)
-        results = compute_entries(frame, reference, sizes, carry_forward_fees=carry_forward_fees)
-        for i, res in zip(priced_ix, results, strict=True):
-            out[i] = res if isinstance(res, TradeguardError) else _duties(entries[i], res)
+        priced, refusals = compute_entries(
+            frame, reference, sizes, carry_forward_fees=carry_forward_fees
+        )
+        # one conversion of the batch to Python (a conversion per entry costs more)
+        rows = priced.select(_LINE_COLUMNS).rows(named=True)
+        offset = 0
+        for i, n, refused in zip(priced_ix, sizes, refusals, strict=True):
+            out[i] = (
+                refused if refused is not None else _duties(entries[i], rows[offset : offset + n])
+            )
+            offset += n
     return [x for x in out if x is not None]
 
 
-def _duties(e: EntryInput, priced: pl.DataFrame) -> EntryDuties:
+# what a priced line's LineDuties reads of the engine's output
+_LINE_COLUMNS = [
+    "line_number",
+    "hts",
+    "origin",
+    "value_usd",
+    "rate_column",
+    "rate_text",
+    "base_duty",
+    "additional_duty",
+    "additional_headings",
+    "additional_rate",
+    "ad_deposit",
+    "cvd_deposit",
+    "adcvd_deposit",
+    "adcvd_applied",
+    "mpf",
+    "hmf",
+    "duty_total",
+    "fees_total",
+    "total",
+    "fee_year",
+    "fee_provisional",
+]
+
+
+def _duties(e: EntryInput, priced: list[dict[str, Any]]) -> EntryDuties:
     out = []
     fee_year, provisional = 0, False
-    for r in priced.iter_rows(named=True):
+    for r in priced:
         fee_year, provisional = r["fee_year"], bool(r["fee_provisional"])
         out.append(
             LineDuties(

@@ -105,17 +105,9 @@ _CLAIM_INPUTS = ("_row", "hts10", "origin", "date", "spi")
 
 
 def _spi_claims(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
-    """Per claiming row: the Special rate it earns (if any) and why a claim fails."""
-    claims = df.filter(pl.col("spi").is_not_null()).select(_CLAIM_INPUTS)
-    if claims.is_empty():
-        return _no_claims(claims, ref)
-    return _claims(claims, ref)
-
-
-def _no_claims(claims: pl.DataFrame, ref: Reference) -> pl.DataFrame:
-    """The answer for no claim, for this input shape: worked out once (most filings claim
-    no program)."""
-    return derived(ref.hts.special, ("no_claims", str(claims.schema)), lambda: _claims(claims, ref))
+    """Per claiming row: the Special rate it earns (if any) and why a claim fails (``df``
+    has at least one claim)."""
+    return _claims(df.filter(pl.col("spi").is_not_null()).select(_CLAIM_INPUTS), ref)
 
 
 def _claims(claims: pl.DataFrame, ref: Reference) -> pl.DataFrame:
@@ -252,41 +244,41 @@ def resolve_rates(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
         rows_for(lines, "hts10", df["hts10"]), on="hts10", how="left", maintain_order="left"
     )
     if df["spi"].null_count() == df.height:
-        # no line claims a program (known without a pass): joining no claims only adds
-        # their columns, all null
-        none = _no_claims(df.select(_CLAIM_INPUTS).clear(), ref)
-        df = df.with_columns(
-            pl.lit(None, t).alias(c) for c, t in none.schema.items() if c != "_row"
-        )
+        # no line claims a program (known without a pass): the claims' columns would all be
+        # null, so the choice skips the Special rate and adds only ``problem_spi`` (null)
+        choice = _rate_choice(claimed=False)
     else:
-        claims = _spi_claims(df, ref)
-        df = df.join(claims, on="_row", how="left", maintain_order="left")
-    return df.with_columns(**_rate_choice()).drop(_DROPPED)
+        df = df.join(_spi_claims(df, ref), on="_row", how="left", maintain_order="left")
+        choice = _rate_choice(claimed=True)
+    # one pass: the choice added, the candidate rates dropped
+    return df.select(pl.exclude(_DROPPED), **choice)
 
 
 _DROPPED = [f"{p}_{k}" for p in ("general", "column2", "special") for k in _RATE_PARTS] + ["spi_ok"]
 
 
 @functools.cache
-def _rate_choice() -> dict[str, pl.Expr]:
-    """``hts_known``, ``rate_column`` and the chosen rate's parts, in one step (built once)."""
+def _rate_choice(*, claimed: bool) -> dict[str, pl.Expr]:
+    """``hts_known``, ``rate_column`` and the chosen rate's parts, in one step (built once).
+
+    ``claimed``: the frame has the claims' columns (``spi_ok``, ``special_*``); without them
+    no line earns the Special rate, and ``problem_spi`` is added (null).  Each part tests the
+    conditions, not ``rate_column``: a chain over that string column costs several times more.
+    """
     known = pl.col("general_text").is_not_null()
-    col2 = pl.col("origin").is_in(list(COLUMN2_COUNTRIES))
-    use = (
-        pl.when(~known)
-        .then(pl.lit(None, dtype=pl.String))
-        .when(col2)
-        .then(pl.lit("column2"))
-        .when(pl.col("spi_ok").fill_null(False))
-        .then(pl.lit("special"))
-        .otherwise(pl.lit("general"))
+    col2 = pl.col("origin").is_in(list(COLUMN2_COUNTRIES)).fill_null(False)
+    special = pl.col("spi_ok").fill_null(False)
+    use: Any = (
+        pl.when(~known).then(pl.lit(None, dtype=pl.String)).when(col2).then(pl.lit("column2"))
     )
-    pick = {
-        f"rate_{k}": pl.when(use == "column2")
-        .then(pl.col(f"column2_{k}"))
-        .when(use == "special")
-        .then(pl.col(f"special_{k}"))
-        .otherwise(pl.col(f"general_{k}"))
-        for k in _RATE_PARTS
-    }
-    return {"hts_known": known, "rate_column": use, **pick}
+    if claimed:
+        use = use.when(special).then(pl.lit("special"))
+    # where the claims' join would have put ``problem_spi``: before the choice
+    out: dict[str, pl.Expr] = {} if claimed else {"problem_spi": pl.lit(None, dtype=pl.String)}
+    out.update(hts_known=known, rate_column=use.otherwise(pl.lit("general")))
+    for k in _RATE_PARTS:
+        pick: Any = pl.when(known & col2).then(pl.col(f"column2_{k}"))
+        if claimed:
+            pick = pick.when(known & special).then(pl.col(f"special_{k}"))
+        out[f"rate_{k}"] = pick.otherwise(pl.col(f"general_{k}"))
+    return out

@@ -9,11 +9,13 @@ prepared once per table (``tradeguard.frozen``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
-from tradeguard.frozen import derived
+from tradeguard.frozen import SMALL_FRAME, derived
 from tradeguard.reference import Reference
 from tradeguard.revenue.rates import quantity_in
 
@@ -37,15 +39,29 @@ class _PrefixRules:
     lengths: list[int]  # distinct prefix lengths (0: the wildcard ``*``)
     any_origin: pl.DataFrame | None  # key, prefix, carried: rows for any origin
     listed: pl.DataFrame | None  # key, prefix, origin, carried: rows for listed origins
+    # the same rules for a few lines matched in Python: prefix -> [(table row, origins)],
+    # origins None for any origin
+    by_prefix: dict[str, list[tuple[int, frozenset[str] | None]]]
+
+    def rows_of(self, hts10: str | None, origin: str | None) -> list[int]:
+        """The table rows whose prefix (and origin) a line matches, as the joins find them:
+        the line cut at every length the rules use (``*`` for 0), looked up whole."""
+        found: list[int] = []
+        cuts = ["*"] if hts10 is None else [hts10[:n] if n else "*" for n in self.lengths]
+        for cut in set(cuts):
+            for row, origins in self.by_prefix.get(cut, ()):
+                if origins is None or (origin is not None and origin in origins):
+                    found.append(row)
+        return sorted(set(found))
 
 
 def _prefix_rules(
     table: pl.DataFrame, key: str, origin_col: str | None, carry: tuple[str, ...]
 ) -> _PrefixRules:
-    cols = [key, pl.col("hts_prefixes").alias("prefix"), *carry]
+    cols: list[str | pl.Expr] = [key, pl.col("hts_prefixes").alias("prefix"), *carry]
     if origin_col:
         cols.append(pl.col(origin_col).alias("o"))
-    rules = table.select(cols).explode("prefix").drop_nulls("prefix")
+    rules = table.with_row_index("_t").select("_t", *cols).explode("prefix").drop_nulls("prefix")
     has_origin = bool(origin_col)
     rules = rules.explode("o").drop_nulls("o") if has_origin else rules.with_columns(o=pl.lit("*"))
     rules = rules.with_columns(
@@ -53,10 +69,17 @@ def _prefix_rules(
     )
     any_origin = rules.filter(pl.col("o") == "*").select(key, "prefix", *carry)
     listed = rules.filter(pl.col("o") != "*").select(key, "prefix", *carry, origin="o")
+    origins: dict[tuple[int, str], set[str]] = {}
+    for row, prefix, o in rules.select("_t", "prefix", "o").rows():
+        origins.setdefault((row, prefix), set()).add(o)
+    by_prefix: dict[str, list[tuple[int, frozenset[str] | None]]] = {}
+    for (row, prefix), found in origins.items():
+        by_prefix.setdefault(prefix, []).append((row, None if "*" in found else frozenset(found)))
     return _PrefixRules(
         sorted(set(rules["n"].to_list())),
         None if any_origin.is_empty() else any_origin,
         None if listed.is_empty() else listed,
+        by_prefix,
     )
 
 
@@ -81,11 +104,7 @@ def _prefix_matches(
     origin kind) matches them all: a rule's prefix can only equal the line's prefix of its own
     length (a short HTS number's cut-off prefixes only repeat matches ``unique`` removes).
     """
-    rules = derived(
-        table,
-        ("prefix_rules", key, origin_col, carry),
-        lambda: _prefix_rules(table, key, origin_col, carry),
-    )
+    rules = _rules(table, key, origin_col, carry)
     out = ["_row", key, *lines, *carry]
     if not rules.lengths:
         return pl.DataFrame(
@@ -107,6 +126,24 @@ def _prefix_matches(
         parts.append(exploded.join(rules.listed, on=["prefix", "origin"]).select(out))
     # the carried columns depend on the line or the table row: one of each pair is enough
     return pl.concat(parts).unique(["_row", key])
+
+
+def _rules(
+    table: pl.DataFrame, key: str, origin_col: str | None, carry: tuple[str, ...]
+) -> _PrefixRules:
+    """The prefix rules of a frozen table (prepared once per table)."""
+    return derived(
+        table,
+        ("prefix_rules", key, origin_col, carry),
+        lambda: _prefix_rules(table, key, origin_col, carry),
+    )
+
+
+def _covers(start: dt.date | None, end: dt.date | None, day: dt.date | None) -> bool:
+    """Whether a row's effective dates cover ``day``, as the filter of :func:`_in_force`
+    keeps it (open ends allowed; a null date is kept only between open ends)."""
+    after = start is None or (day is not None and start <= day)
+    return after and (end is None or (day is not None and day <= end))
 
 
 def _in_force() -> pl.Expr:
@@ -146,6 +183,10 @@ def additional_duties(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     """Add ``additional_rate`` (summed ad valorem fraction) and ``additional_headings``."""
     frame = ref.additional_duties.frame
     table = derived(frame, "numbered", lambda: _additional_table(ref))
+    if df.height <= SMALL_FRAME:
+        few = _few_additional(df, table)
+        if few is not None:
+            return df.with_columns(few)
     matches = _prefix_matches(
         df, table, "_adr", origin_col="origins", lines=("origin", "date"), carry=_ADDITIONAL_TERMS
     )
@@ -158,6 +199,39 @@ def additional_duties(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     return df.join(hits, on="_row", how="left", maintain_order="left").with_columns(
         pl.col("additional_rate").fill_null(0.0)
     )
+
+
+def _few_additional(df: pl.DataFrame, table: pl.DataFrame) -> list[pl.Series] | None:
+    """``additional_rate`` and ``additional_headings`` of a few lines (an API batch), matched
+    in Python rather than by a dozen frame operations; None when a line owes more than two
+    headings (a sum of more terms is left to polars: its summation order may differ)."""
+    rules = _rules(table, "_adr", "origins", _ADDITIONAL_TERMS)
+    terms = derived(table, "terms", lambda: table.select(_ADDITIONAL_TERMS).rows())
+    found: dict[tuple[Any, ...], tuple[float, str | None]] = {}
+    rates: list[float] = []
+    headings: list[str | None] = []
+    for line in df.select("hts10", "origin", "date").rows():
+        got = found.get(line)
+        if got is None:
+            hts10, origin, day = line
+            hits = []
+            for t in rules.rows_of(hts10, origin):
+                heading, rate, start, end, excluded = terms[t]
+                barred = origin is not None and excluded is not None and origin in excluded
+                if _covers(start, end, day) and not barred:
+                    hits.append((heading, rate))
+            if len(hits) > 2 or any(h is None for h, _ in hits):
+                return None
+            hits.sort(key=lambda hit: hit[0])
+            owed = [r for _, r in hits if r is not None]
+            total = 0.0 if not owed else owed[0] if len(owed) == 1 else owed[0] + owed[1]
+            got = found[line] = (total, ",".join(h for h, _ in hits) if hits else None)
+        rates.append(got[0])
+        headings.append(got[1])
+    return [
+        pl.Series("additional_rate", rates, dtype=pl.Float64),
+        pl.Series("additional_headings", headings, dtype=pl.String),
+    ]
 
 
 def _adcvd_tables(ref: Reference) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -182,33 +256,28 @@ def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     """
     orders = ref.adcvd.frame
     others, companies, rules = derived(orders, "tables", lambda: _adcvd_tables(ref))
-    scope = (
-        _prefix_matches(
-            df, rules, "case", "c", lines=("date",), carry=("effective_from", "effective_to")
-        )
-        .filter(_in_force())
-        .select("_row", "case")
-    )
+    if df.height <= SMALL_FRAME and not _few_in_scope(df, rules):
+        # no line of a few under an order (most filings): the empty scope of this shape, once
+        empty = df.clear()
+        scope = derived(orders, ("no_scope", str(df.schema)), lambda: _scope(empty, rules))
+    else:
+        scope = _scope(df, rules)
+    shape = str(df.schema)
     if df["adcvd_cases"].null_count() == df.height:
         # no case declared (known without a pass): no declared rows, as the steps below
         # would find, without their four frame operations
-        declared = derived(orders, ("none_declared", str(df.schema)), lambda: _declared(df.clear()))
+        declared = derived(orders, ("none_declared", shape), lambda: _declared(df.clear()))
     else:
         declared = _declared(df)
     if scope.is_empty() and declared.is_empty():
         # no line under an order and no case declared (most filings): the empty per-line
         # results of this input shape, worked out once; joined, they only add null columns
-        key = ("none", str(df.schema))
-        empty = df.clear()
-        per_row, problem = derived(
-            orders, key, lambda: _adcvd_rows(empty, scope, declared, others, companies)
+        nulls = derived(
+            orders,
+            ("none", shape),
+            lambda: _no_deposits(_adcvd_rows(df.clear(), scope, declared, others, companies)),
         )
-        added = {**per_row.schema, **problem.schema}
-        return df.with_columns(
-            pl.lit(_NO_DEPOSIT.get(c), t).alias(c)
-            for c, t in added.items()
-            if c not in ("_row", "qty_problem")
-        )
+        return df.with_columns(nulls)
     per_row, problem = _adcvd_rows(df, scope, declared, others, companies)
     out = df.join(per_row, on="_row", how="left", maintain_order="left").join(
         problem, on="_row", how="left", maintain_order="left"
@@ -220,8 +289,42 @@ def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     ).drop("qty_problem")
 
 
+def _scope(df: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
+    """The orders in force whose country and HTS prefixes cover each line (``_row, case``)."""
+    return (
+        _prefix_matches(df, rules, "case", "c", lines=("date",), carry=_ORDER_DATES)
+        .filter(_in_force())
+        .select("_row", "case")
+    )
+
+
+_ORDER_DATES = ("effective_from", "effective_to")
+
+
+def _few_in_scope(df: pl.DataFrame, rules: pl.DataFrame) -> bool:
+    """Whether any of a few lines is under an order in force (:func:`_scope`, in Python)."""
+    index = _rules(rules, "case", "c", _ORDER_DATES)
+    dates = derived(rules, "dates", lambda: rules.select(_ORDER_DATES).rows())
+    for hts10, origin, day in set(df.select("hts10", "origin", "date").rows()):
+        if any(_covers(dates[t][0], dates[t][1], day) for t in index.rows_of(hts10, origin)):
+            return True
+    return False
+
+
 # what the joins above fill in for a line no order applies to (other columns: null)
 _NO_DEPOSIT = {"ad_deposit_raw": 0.0, "cvd_deposit_raw": 0.0}
+
+
+def _no_deposits(empty: tuple[pl.DataFrame, pl.DataFrame]) -> list[pl.Expr]:
+    """The columns :func:`adcvd_deposits` adds to a line no order applies to, as literals,
+    from the empty per-line results (their types)."""
+    per_row, problem = empty
+    added = {**per_row.schema, **problem.schema}
+    return [
+        pl.lit(_NO_DEPOSIT.get(c), t).alias(c)
+        for c, t in added.items()
+        if c not in ("_row", "qty_problem")
+    ]
 
 
 def _declared(df: pl.DataFrame) -> pl.DataFrame:
