@@ -232,6 +232,53 @@ def _prepare(
     return frame
 
 
+class _EntriesInOrder:
+    """``_prepare`` for the chunks of one file, in order, without hashing every entry again
+    for every chunk.
+
+    Files written by the generator or a factory list the entries in the order their lines
+    come, so the entries of a chunk are the next rows of the entries table.  When the
+    chunk's runs of entry numbers equal those rows (one comparison pass, no hashing) and the
+    entries' numbers are distinct, the left join's answer is those rows repeated over each
+    run, a gather; any other chunk takes the join.
+    """
+
+    def __init__(self, entries: pl.DataFrame | None, status: pl.DataFrame | None) -> None:
+        self.entries, self.status = entries, status
+        self.distinct: bool | None = None  # entry numbers distinct (checked on first use)
+        self.next = 0  # the entries row where the next chunk's entries should begin
+
+    def prepare(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        rows = self._rows(chunk) if self.entries is not None and chunk.height else None
+        if rows is None:
+            return _prepare(chunk, self.entries, self.status)
+        return _prepare(chunk.hstack(rows.get_columns()), None, self.status)
+
+    def _rows(self, chunk: pl.DataFrame) -> pl.DataFrame | None:
+        """The entry columns of each line of ``chunk`` if its entries come next in order."""
+        entries = self.entries
+        assert entries is not None
+        keys = chunk["entry_number"]
+        if keys.dtype != pl.String or entries["entry_number"].dtype != pl.String:
+            return None
+        if self.distinct is None:
+            self.distinct = entries["entry_number"].n_unique() == entries.height
+        if not self.distinct:
+            return None
+        run = keys.rle_id()
+        heads = keys.gather((run.diff().fill_null(1) != 0).arg_true())
+        # an entry may continue from the previous chunk: its row is then the one before
+        for first in (self.next - 1, self.next):
+            if first < 0 or first + heads.len() > entries.height:
+                continue
+            ours = entries.slice(first, heads.len())
+            if (ours["entry_number"] == heads).fill_null(False).all():
+                self.next = first + heads.len()
+                keep = [c for c in ours.columns if c in _ENTRY_COLUMNS and c not in chunk.columns]
+                return ours.select(keep)[run]
+        return None
+
+
 def strata_columns(features: pl.DataFrame) -> list[pl.Series]:
     """Per line of a feature frame (``risk.feature_frame``), what the random sample's strata
     need (``exposure_rank``, ``declared_duty_usd``, ``value_usd``), for
@@ -376,12 +423,13 @@ def score_files(
     # the scoring loop spent waiting for them.
     io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tradeguard-io")
     chunks = read_chunks(source.lines, chunk_size)
+    joiner = _EntriesInOrder(entries, status)
 
     def next_frame() -> tuple[pl.DataFrame, tuple[pl.DataFrame, Any]] | None:
         chunk = next(chunks, None)
         if chunk is None:
             return None
-        frame = _prepare(chunk, entries, status)
+        frame = joiner.prepare(chunk)
         return frame, model_features(frame, bundle)
 
     def finish_chunk(

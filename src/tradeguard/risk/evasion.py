@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from tradeguard.frozen import derived
 from tradeguard.risk.asof import LastRows, cumulative, lookup
 
 __all__ = [
@@ -291,19 +292,18 @@ def attach_evasion(frame: pl.DataFrame, q: pl.DataFrame, ev: EvasionTables) -> l
     """
     n = q.height
     frame = _complete(frame)
-    qq = q.hstack(frame.select(product=_PRODUCT, here=_AT_PORT, source=_FROM))
+    qq = q.hstack(frame.select(product=_PRODUCT))
     c = ev.cache
     paid = lookup(qq, "product", ev.remedy, ["paid_at", "paid_origin"], cache=c, fill=None)
+    now_here, ago_here = _holds_here(qq, frame["port_code"], ev)
     known = pl.DataFrame(
         [
             q["t"],
             q["mfr"],
             lookup(qq, "product", ev.holds, ["cum_n"], cache=c)["cum_n"].alias("now"),
             lookup(qq, "product", ev.holds, ["cum_n"], _HOLD_WINDOW, cache=c)["cum_n"].alias("ago"),
-            lookup(qq, "here", ev.holds_here, ["cum_n"], cache=c)["cum_n"].alias("now_here"),
-            lookup(qq, "here", ev.holds_here, ["cum_n"], _HOLD_WINDOW, cache=c)["cum_n"].alias(
-                "ago_here"
-            ),
+            now_here.alias("now_here"),
+            ago_here.alias("ago_here"),
             paid["paid_at"],
             paid["paid_origin"],
             lookup(q, "mfr", ev.makers, ["first"], cache=c, fill=None)["first"],
@@ -337,9 +337,11 @@ def attach_evasion(frame: pl.DataFrame, q: pl.DataFrame, ev: EvasionTables) -> l
         ),
         share.alias("importer_low_value_share"),
     )
-    # ... from an origin new for the importer and HTS-6 (looked up for those rows only)
+    # ... from an origin new for the importer and HTS-6 (its key built and looked up for
+    # those rows only)
     rows = out["_may_switch"].arg_true()
-    seen = lookup(qq[rows], "source", ev.origins, ["first"], cache=c, fill=None)["first"]
+    sources = q[rows].hstack(frame[rows].select(source=_FROM))
+    seen = lookup(sources, "source", ev.origins, ["first"], cache=c, fill=None)["first"]
     switched = pl.Series(np.zeros(n, dtype=bool)).scatter(rows, seen.is_null())
     return [
         out["port_shopping_holds_30d"],
@@ -348,6 +350,38 @@ def attach_evasion(frame: pl.DataFrame, q: pl.DataFrame, ev: EvasionTables) -> l
         out["new_third_country_manufacturer"],
         out["importer_low_value_share"],
     ]
+
+
+def _holds_here(
+    qq: pl.DataFrame, ports: pl.Series, ev: EvasionTables
+) -> tuple[pl.Series, pl.Series]:
+    """Holds of the line's importer x HTS-6 at its own port, now and 30 days before.
+
+    The key (importer x HTS-6 x port) is a string built per line, which costs more than the
+    lookup; it is built only for the lines whose importer x HTS-6 key (``product``) begins a
+    key of the table, the only ones that can match (a few, holds being rare).  The others
+    find nothing, as their lookup would: 0.
+    """
+    table, c, n = ev.holds_here, ev.cache, qq.height
+    heads = derived(table, "key_heads", lambda: _key_heads(table["key"]))
+    rows = qq["product"].is_in(heads.implode()).fill_null(False).arg_true()
+    if rows.len() == 0:  # (an API batch, mostly)
+        none = pl.Series(np.zeros(n))
+        return none, none
+    sub = qq[rows].with_columns(ports.gather(rows).alias("port"))
+    sub = sub.with_columns(here=pl.concat_str(["product", "port"], separator="|"))
+    now = lookup(sub, "here", table, ["cum_n"], cache=c)["cum_n"]
+    ago = lookup(sub, "here", table, ["cum_n"], _HOLD_WINDOW, cache=c)["cum_n"]
+    return pl.Series(np.zeros(n)).scatter(rows, now), pl.Series(np.zeros(n)).scatter(rows, ago)
+
+
+def _key_heads(keys: pl.Series) -> pl.Series:
+    """Every part of ``keys`` before one of their ``|`` separators ("a|b|c": "a", "a|b"): a
+    key built as ``head|more`` can only be in ``keys`` if ``head`` is here."""
+    heads = {
+        k[:i] for k in keys.drop_nulls().unique().to_list() for i, ch in enumerate(k) if ch == "|"
+    }
+    return pl.Series("key", sorted(heads), dtype=pl.String)
 
 
 # the line's own columns the evasion features read

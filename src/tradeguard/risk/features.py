@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -352,24 +351,23 @@ def model_matrix(df: pl.DataFrame, spec: FeatureSpec) -> np.ndarray:
             exprs.append(pl.col(c).cast(pl.Float32).alias(c))
         else:
             exprs.append(pl.lit(None, pl.Float32).alias(c))
-    for c, levels in spec.vocab.items():
+    for c in spec.vocab:
         if c not in df.columns:  # an extra column the scored file lacks: all missing
             exprs.append(pl.lit(None, pl.Float32).alias(f"cat_{c}"))
             continue
-        old, codes = derived(spec, ("vocab", c), partial(_codes, levels))
-        exprs.append(
-            pl.col(c)
-            .cast(pl.String)
-            .replace_strict(old, codes, default=None, return_dtype=pl.Float32)
-            .alias(f"cat_{c}")
-        )
+        exprs.append(_category_codes(pl.col(c).cast(pl.String), spec, c).alias(f"cat_{c}"))
     out = df.select(exprs).to_numpy(order="c")  # row-major: what LightGBM reads fastest
     return out if out.dtype == np.float32 else out.astype(np.float32)
 
 
-def _codes(levels: list[str]) -> tuple[pl.Series, pl.Series]:
-    """A vocabulary's levels and their float codes (the categorical encoding)."""
-    return pl.Series(levels, dtype=pl.String), pl.Series(np.arange(len(levels), dtype=np.float32))
+def _category_codes(col: pl.Expr, spec: FeatureSpec, name: str) -> pl.Expr:
+    """The float code of each value of ``col`` in the vocabulary ``spec.vocab[name]``: its
+    position among the levels (sorted, distinct), null - LightGBM's missing - when it is not
+    one of them.  A cast to an Enum of the levels finds the position (its physical code) in
+    one pass, at about half what a general value mapping costs.
+    """
+    enum = derived(spec, ("enum", name), lambda: pl.Enum(spec.vocab[name]))
+    return col.cast(enum, strict=False).to_physical().cast(pl.Float32)
 
 
 # base column -> derived features that mean nothing when the data never has that column

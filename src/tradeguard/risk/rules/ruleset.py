@@ -242,6 +242,10 @@ class RuleSet:
             cond = compiled.get(rule.id) if compiled is not None else None
             if cond is None:
                 cond = _compile(rule, catalogue, lists, encoder)
+                if not isinstance(cond, str):
+                    # the hit column as evaluated (kept so: building 300 such expressions
+                    # per chunk costs more Python than the chunk's lookups)
+                    cond = cond.fill_null(False).alias(rule.id)
                 if compiled is not None:
                     compiled[rule.id] = cond
             if isinstance(cond, str):
@@ -249,9 +253,12 @@ class RuleSet:
                 issues.add(f"{rule.source or 'rules'}:{rule.id}:condition", cond)
                 continue
             if day is not None and (start > lo or end < hi):  # in effect for some lines only
-                cond = cond & day.is_between(pl.lit(start), pl.lit(end), closed="both")
+                # (the day is never null: no null to fill)
+                cond = (cond & day.is_between(pl.lit(start), pl.lit(end), closed="both")).alias(
+                    rule.id
+                )
             active.append(rule)
-            exprs.append(cond.fill_null(False).alias(rule.id))
+            exprs.append(cond)
         if encoded_key is not None:
             if encoded_key not in self._encoded and len(self._encoded) >= _CACHE_SIZE:
                 self._encoded.clear()
