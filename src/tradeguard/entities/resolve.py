@@ -45,19 +45,13 @@ import polars as pl
 
 from tradeguard.entities.candidates import comparison_vectors
 from tradeguard.entities.records import RESOLVED_ROLES, party_records
-from tradeguard.entities.scoring import score_pairs
+from tradeguard.entities.scoring import SCORED_PAIRS, score_pairs
 
 __all__ = ["ResolveResult", "resolve", "pairwise_scores", "guard_clusters", "LINK_COLUMNS"]
 
 LINK_COLUMNS = ["party_id", "role", "entity_id", "match_weight", "match_probability"]
 DEFAULT_THRESHOLD = 0.4
 DEFAULT_SUPPORT = 0.1
-_PAIR_SCHEMA = {
-    "unique_id_l": pl.String,
-    "unique_id_r": pl.String,
-    "match_weight": pl.Float64,
-    "match_probability": pl.Float64,
-}
 
 
 @dataclass(frozen=True)
@@ -83,14 +77,14 @@ def _quiet_splink() -> Iterator[None]:
 def pairwise_scores(records: pl.DataFrame) -> pl.DataFrame:
     """Score candidate pairs of every role: ``unique_id_l, unique_id_r, match_weight,
     match_probability`` (pairs under 1 % left out)."""
-    frames = [pl.DataFrame(schema=_PAIR_SCHEMA)]
+    frames = [pl.DataFrame(schema=SCORED_PAIRS)]
     for role in RESOLVED_ROLES:
         with _quiet_splink():
             vectors = comparison_vectors(records, role)
         scored, _ = score_pairs(vectors, role)
         frames.append(
             scored.filter(pl.col("match_probability") >= 0.01).select(
-                [pl.col(c).cast(t) for c, t in _PAIR_SCHEMA.items()]
+                [pl.col(c).cast(t) for c, t in SCORED_PAIRS.items()]
             )
         )
     return pl.concat(frames)

@@ -33,12 +33,13 @@ import polars as pl
 
 from tradeguard.entities.comparisons import BLOCKS, BY_ROLE, TF, m_table
 
-__all__ = ["PRIOR0", "PSEUDO", "score_pairs", "level_m"]
+__all__ = ["PRIOR0", "PSEUDO", "SCORED_PAIRS", "score_pairs", "level_m"]
 
 EM_ITERATIONS = 8
 PSEUDO = 100.0  # weight, in candidates, of the starting u and prior
 PRIOR0 = 0.01
-_SCORED = {
+# the columns of a scored candidate pair, as score_pairs returns them
+SCORED_PAIRS = {
     "unique_id_l": pl.String,
     "unique_id_r": pl.String,
     "match_weight": pl.Float64,
@@ -141,7 +142,7 @@ def score_pairs(
     """Match weight and probability of each candidate pair of ``vectors``
     (``comparisons.comparison_vectors``), and the model: per blocking rule, its candidates,
     prior, and (label, m, u) of every level.  Deterministic for given vectors."""
-    frames = [pl.DataFrame(schema=_SCORED)]
+    frames = [pl.DataFrame(schema=SCORED_PAIRS)]
     model: dict[str, Any] = {}
     for block, (rule, _, _) in enumerate(BLOCKS):
         mine = vectors.filter(pl.col("block") == block)
