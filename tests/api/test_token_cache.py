@@ -4,6 +4,8 @@ makes itself take effect at once, those made elsewhere within the window, expiry
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,32 +34,38 @@ def _token_hash(headers: dict[str, str]) -> str:
     return security.token_hash(headers["Authorization"].split(" ", 1)[1])
 
 
-def test_a_token_revoked_elsewhere_stops_working_within_the_window(tmp_path: Path) -> None:
-    client, users, url = _client(tmp_path, 0.5)
+@contextmanager
+def _token_changed_after_a_call(
+    tmp_path: Path, seconds: float, change: Any
+) -> Iterator[Callable[[], int]]:
+    """An admin calls once (200), then ``change`` (a DELETE or UPDATE of ``api_tokens``) is
+    applied to its token as another worker would; yields the status of a further call."""
+    client, users, url = _client(tmp_path, seconds)
     with client:
         admin = users.make(Role.ADMIN)
-        assert client.get("/api/v1/users", headers=admin).status_code == 200
-        # another worker revokes the token: this one still trusts it for the window ...
+
+        def call() -> int:
+            return client.get("/api/v1/users", headers=admin).status_code
+
+        assert call() == 200
         with engine_for(url).begin() as conn:
-            conn.execute(delete(api_tokens).where(api_tokens.c.token_hash == _token_hash(admin)))
-        assert client.get("/api/v1/users", headers=admin).status_code == 200
+            conn.execute(change.where(api_tokens.c.token_hash == _token_hash(admin)))
+        yield call
+
+
+def test_a_token_revoked_elsewhere_stops_working_within_the_window(tmp_path: Path) -> None:
+    with _token_changed_after_a_call(tmp_path, 0.5, delete(api_tokens)) as call:
+        # another worker revoked the token: this one still trusts it for the window ...
+        assert call() == 200
         # ... and not after it
         time.sleep(0.6)
-        assert client.get("/api/v1/users", headers=admin).status_code == 401
+        assert call() == 401
 
 
 def test_without_the_cache_every_request_is_checked(tmp_path: Path) -> None:
-    client, users, url = _client(tmp_path, 0)
-    with client:
-        admin = users.make(Role.ADMIN)
-        assert client.get("/api/v1/users", headers=admin).status_code == 200
-        with engine_for(url).begin() as conn:
-            conn.execute(
-                update(api_tokens)
-                .where(api_tokens.c.token_hash == _token_hash(admin))
-                .values(expires_at=utcnow() - timedelta(seconds=1))
-            )
-        assert client.get("/api/v1/users", headers=admin).status_code == 401
+    expired = update(api_tokens).values(expires_at=utcnow() - timedelta(seconds=1))
+    with _token_changed_after_a_call(tmp_path, 0, expired) as call:
+        assert call() == 401
 
 
 def test_a_deactivation_by_this_worker_takes_effect_at_once(tmp_path: Path) -> None:

@@ -39,6 +39,12 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from tradeguard.api import audit
 from tradeguard.api.deps import Database, Principal, utcnow
+from tradeguard.api.filing_store import (
+    assessment_rows,
+    decision_row,
+    final_status,
+    idempotency_row,
+)
 from tradeguard.api.pipeline import Pipeline
 from tradeguard.decisions.policy import LanePolicy, PortCapacity
 from tradeguard.domain.check_digit import ENTRY_NUMBER_RE
@@ -51,7 +57,6 @@ from tradeguard.storage.tables_foundation import entries, entry_events, lines, p
 
 # A replacement is allowed while the goods are not released or finally disposed of.
 REPLACEABLE = frozenset({EntryStatus.FILED, EntryStatus.ASSESSED, EntryStatus.HELD})
-HELD_LANES = frozenset({Lane.EXAM.value, Lane.DOCUMENT_REVIEW.value})
 
 
 @dataclass(frozen=True)
@@ -167,14 +172,13 @@ def _trusted(conn: Connection, importer_id: str) -> str:
 
 def trusted_statuses(conn: Connection, importer_ids: list[str]) -> dict[str, str]:
     """Each importer's trusted-partner status (``none`` when unknown), in one query."""
+    # (party_id, role) is the key of ``parties``: one row per importer at most
     rows = conn.execute(
         select(parties.c.party_id, parties.c.trusted_status).where(
             parties.c.party_id.in_(sorted(set(importer_ids))), parties.c.role == "importer"
         )
-    ).all()
-    found: dict[str, str] = {}
-    for party_id, status in rows:
-        found.setdefault(party_id, status)
+    )
+    found = {party_id: status for party_id, status in rows}
     return {i: found.get(i) or "none" for i in importer_ids}
 
 
@@ -282,8 +286,7 @@ def _store(
     replace: bool,
 ) -> EntryPublic:
     number = entry.entry_number
-    lane = str(decision["lane"])
-    final = EntryStatus.HELD if lane in HELD_LANES else EntryStatus.RELEASED
+    final = final_status(decision)
     existing = conn.execute(
         select(entries.c.entry_number).where(entries.c.entry_number == number)
     ).first()
@@ -317,26 +320,8 @@ def _store(
         insert(lines),
         [{**ln, "content_hash": digest[:40]} for ln in line_tbl.to_pylist()],
     )
-    cols = {c.name for c in assessments.columns}
-    conn.execute(
-        insert(assessments),
-        [
-            {**{k: v for k, v in r.items() if k in cols}, "scored_at": now}
-            for r in scored.to_pylist()
-        ],
-    )
-    dcols = {c.name for c in decisions.columns}
-    conn.execute(
-        insert(decisions).values(
-            **{
-                k: v
-                for k, v in decision.items()
-                if k in dcols and k not in ("decided_at", "port_code")
-            },
-            port_code=entry.port_code,
-            decided_at=now,
-        )
-    )
+    conn.execute(insert(assessments), assessment_rows(scored.to_pylist(), now))
+    conn.execute(insert(decisions).values(decision_row(decision, entry.port_code, now)))
     transition(
         conn, number, EntryStatus.ASSESSED, actor=principal.username, at=now, reason="scored"
     )
@@ -348,15 +333,7 @@ def _store(
         line_charges=line_charges,
         entry_charges=entry_charges,
     )
-    conn.execute(
-        insert(idempotency).values(
-            entry_number=number,
-            content_hash=digest,
-            response=public.model_dump(mode="json"),
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    conn.execute(insert(idempotency).values(idempotency_row(number, digest, public, now)))
     # the filing itself is a change the audit log must show (who filed or replaced what)
     audit.record(
         conn,

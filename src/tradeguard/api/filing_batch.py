@@ -33,13 +33,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from tradeguard.api.batcher import Batcher
 from tradeguard.api.deps import Database, Principal, utcnow
-from tradeguard.api.filing_store import rows_of, store_many
+from tradeguard.api.filing_store import final_status, rows_of, store_many
 from tradeguard.decisions.policy import LanePolicy
-from tradeguard.domain.codes import EntryStatus
 from tradeguard.errors import Conflict, ValidationFailed
 from tradeguard.ingest.wire import Charges, EntryCreate, EntryPublic, tables_of
 from tradeguard.storage.tables_api import (
@@ -128,15 +127,9 @@ class BatchFiler:
         (one query for the batch, not one per filing)."""
         from tradeguard.api.filing import replayed, trusted_statuses
 
-        numbers = sorted({it.entry.entry_number for it in items})
         trusted: dict[int, str] = {}
         with self.db.connect() as conn:
-            stored = {
-                row.entry_number: row
-                for row in conn.execute(
-                    select(idempotency).where(idempotency.c.entry_number.in_(numbers))
-                )
-            }
+            stored = _stored(conn, [it.entry.entry_number for it in items])
             statuses = trusted_statuses(conn, [it.entry.importer_id for it in items])
             for i, it in enumerate(items):
                 number = it.entry.entry_number
@@ -194,7 +187,7 @@ class BatchFiler:
         out: list[Any],
     ) -> None:
         """Score, lane and store ``todo`` in one transaction; answers go to ``out``."""
-        from tradeguard.api.filing import HELD_LANES, _policy, _replay, sized
+        from tradeguard.api.filing import _policy, replayed, sized
 
         now = utcnow()
         # the canonical tables of the whole batch at once; each filing's rows are slices
@@ -202,31 +195,23 @@ class BatchFiler:
         scored_all = self.pipeline.score_many(
             ent_all, line_all, {items[i].entry.importer_id: trusted[i] for i in todo}
         )
-        tabs: dict[int, tuple[pa.Table, pa.Table]] = {}
+        heads: dict[int, pa.Table] = {}
         scored: dict[int, pa.Table] = {}
         offset = 0
         for k, i in enumerate(todo):  # score_batch keeps the input order
             n = len(items[i].entry.lines)
-            tabs[i] = (ent_all.slice(k, 1), line_all.slice(offset, n))
+            heads[i] = ent_all.slice(k, 1)
             scored[i] = scored_all.slice(offset, n)
             offset += n
         with self.db.begin() as conn:
-            numbers = [items[i].entry.entry_number for i in todo]
-            known = set(
-                conn.execute(
-                    select(idempotency.c.entry_number).where(
-                        idempotency.c.entry_number.in_(numbers)
-                    )
-                ).scalars()
-            )
+            known = _stored(conn, [items[i].entry.entry_number for i in todo])
             fresh = []
             for i in todo:
-                if items[i].entry.entry_number in known:  # filed meanwhile: replay or 409
+                number = items[i].entry.entry_number
+                if number in known:  # filed meanwhile: replay or 409
                     try:
-                        replayed = _replay(
-                            conn, items[i].entry.entry_number, items[i].digest, False
-                        )
-                        out[i] = _filed(replayed, created=False)
+                        earlier = replayed(conn, known[number], number, items[i].digest, False)
+                        out[i] = _filed(earlier, created=False)
                     except Conflict as exc:
                         out[i] = exc
                 else:
@@ -242,23 +227,26 @@ class BatchFiler:
                 [
                     (
                         scored[i],
-                        sized(tabs[i][0], items[i].entry, priced[i][0]),
+                        sized(heads[i], items[i].entry, priced[i][0]),
                         trusted[i],
                         policy,
                     )
                     for i in fresh
                 ]  # fmt: skip
             )
-            finals = {
-                i: EntryStatus.HELD if str(d["lane"]) in HELD_LANES else EntryStatus.RELEASED
-                for i, d in zip(fresh, lane_rows, strict=True)
-            }
+            finals = {i: final_status(d) for i, d in zip(fresh, lane_rows, strict=True)}
             publics = store_many(
                 conn, items, fresh, rows_of(todo, items, ent_all, line_all, scored_all),
                 dict(zip(fresh, lane_rows, strict=True)), finals, priced, now,
             )  # fmt: skip
         for i in fresh:
             out[i] = _filed(publics[i], created=True)
+
+
+def _stored(conn: Connection, numbers: list[str]) -> dict[str, Any]:
+    """The idempotency records of ``numbers`` that exist, by number (one query)."""
+    query = select(idempotency).where(idempotency.c.entry_number.in_(sorted(set(numbers))))
+    return {row.entry_number: row for row in conn.execute(query)}
 
 
 def _filed(public: EntryPublic | None, *, created: bool) -> Any:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlalchemy import Connection, insert
 
-from tradeguard.domain.codes import EntryStatus
+from tradeguard.domain.codes import HELD_LANES, EntryStatus
 from tradeguard.ingest.wire import Charges, EntryPublic
 from tradeguard.storage.tables_api import assessments, audit_log, decisions, idempotency
 from tradeguard.storage.tables_foundation import entries, entry_events, lines
@@ -22,12 +22,49 @@ from tradeguard.storage.tables_foundation import entries, entry_events, lines
 if TYPE_CHECKING:
     from tradeguard.api.filing_batch import FilingItem
 
-__all__ = ["FilingRows", "rows_of", "store_many"]
+__all__ = [
+    "FilingRows",
+    "assessment_rows",
+    "decision_row",
+    "final_status",
+    "idempotency_row",
+    "rows_of",
+    "store_many",
+]
 
 Priced = tuple[Charges, dict[int, Charges]]
 
 # one filing's rows to store: its entry row, its line rows, its line assessments
 FilingRows = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def final_status(decision: dict[str, Any]) -> EntryStatus:
+    """Where a filing's lane leaves its entry: held for an exam or a document review."""
+    return EntryStatus.HELD if str(decision["lane"]) in HELD_LANES else EntryStatus.RELEASED
+
+
+def assessment_rows(scored: list[dict[str, Any]], now: Any) -> list[dict[str, Any]]:
+    """The ``assessments`` rows of a filing's scored lines."""
+    cols = {c.name for c in assessments.columns}
+    return [{**{k: v for k, v in r.items() if k in cols}, "scored_at": now} for r in scored]
+
+
+def decision_row(decision: dict[str, Any], port_code: str, now: Any) -> dict[str, Any]:
+    """The ``decisions`` row of a filing's lane decision."""
+    cols = {c.name for c in decisions.columns} - {"decided_at", "port_code"}
+    kept = {k: v for k, v in decision.items() if k in cols}
+    return {**kept, "port_code": port_code, "decided_at": now}
+
+
+def idempotency_row(number: str, digest: str, public: EntryPublic, now: Any) -> dict[str, Any]:
+    """The record that answers a replay of the filing with ``public``."""
+    return {
+        "entry_number": number,
+        "content_hash": digest,
+        "response": public.model_dump(mode="json"),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def rows_of(
@@ -71,8 +108,6 @@ def store_many(
     dec_rows: Rows = []
     idem_rows: Rows = []
     audit_rows: Rows = []
-    acols = {c.name for c in assessments.columns}
-    dcols = {c.name for c in decisions.columns}
     publics: dict[int, EntryPublic] = {}
     for i in fresh:
         it, final = items[i], finals[i]
@@ -105,21 +140,8 @@ def store_many(
                 }
             )
         line_rows.extend({**ln, "content_hash": digest[:40]} for ln in its_lines)
-        assess_rows.extend(
-            {**{k: v for k, v in r.items() if k in acols}, "scored_at": now} for r in its_scores
-        )
-        d = lane_rows[i]
-        dec_rows.append(
-            {
-                **{
-                    k: v
-                    for k, v in d.items()
-                    if k in dcols and k not in ("decided_at", "port_code")
-                },
-                "port_code": it.entry.port_code,
-                "decided_at": now,
-            }
-        )
+        assess_rows.extend(assessment_rows(its_scores, now))
+        dec_rows.append(decision_row(lane_rows[i], it.entry.port_code, now))
         entry_charges, line_charges = priced[i]
         public = EntryPublic.build(
             it.entry,
@@ -129,15 +151,7 @@ def store_many(
             entry_charges=entry_charges,
         )
         publics[i] = public
-        idem_rows.append(
-            {
-                "entry_number": number,
-                "content_hash": digest,
-                "response": public.model_dump(mode="json"),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        idem_rows.append(idempotency_row(number, digest, public, now))
         # the filing is a change the audit log must show (who filed what)
         audit_rows.append(
             {

@@ -64,15 +64,6 @@ def _where() -> pl.Expr:
     return pl.format("port {} on {}", pl.col("port_code"), pl.col("decision_day"))
 
 
-def _sentences(policy: LanePolicy) -> dict[str, pl.Expr]:
-    """One sentence expression per reason code (evaluated only on that code's rows).
-
-    Building these expressions costs milliseconds of Python, more than evaluating them on an
-    API batch, so they are built once per combination of the policy values they read.
-    """
-    return _sentences_for(*_policy_values(policy))
-
-
 # what the sentences read of a policy (the key of the expression caches)
 _PolicyValues = tuple[float, float, float, float, Lane]
 
@@ -85,6 +76,11 @@ def _sentences_for(
     audit_revenue_usd: float,
     mandatory_lane: Lane,
 ) -> dict[str, pl.Expr]:
+    """One sentence expression per reason code (evaluated only on that code's rows).
+
+    Building these expressions costs milliseconds of Python, more than evaluating them on an
+    API batch, so they are built once per combination of the policy values they read.
+    """
     code = pl.col("reason_code")
     lane = pl.col("lane").replace_strict(LANE_LABELS, return_dtype=pl.String)
     trusted = pl.col("trusted").replace_strict(
@@ -278,7 +274,7 @@ def add_reasons(df: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
         if "reason" in df.columns:
             return risked.with_columns(chain).drop(_RISK)
         return risked.select(pl.exclude(_RISK), chain)  # one operation for the two
-    sentences = _sentences(policy)
+    sentences = _sentences_for(*values)
     used = _columns_read(values)
     narrow = (
         df.select([c for c in df.columns if c in used and c != _RISK])

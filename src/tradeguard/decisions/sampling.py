@@ -96,6 +96,7 @@ def uniform_draws(keys: pl.Series | pa.Array | pa.ChunkedArray, seed: int) -> np
 # Up to this many entries (an API batch) are drawn and stratified in Python.
 _FEW = 256
 _MASK = (1 << 64) - 1
+_FNV_OFFSET_INT, _FNV_PRIME_INT = int(_FNV_OFFSET), int(_FNV_PRIME)
 
 
 def _splitmix64_int(x: int) -> int:
@@ -108,10 +109,9 @@ def _splitmix64_int(x: int) -> int:
 
 def _draw(key: str, seed: int) -> float:
     """:func:`uniform_draws` of one key (FNV-1a of its UTF-8 bytes, then splitmix64)."""
-    h = int(_FNV_OFFSET)
-    prime = int(_FNV_PRIME)
+    h = _FNV_OFFSET_INT
     for byte in key.encode():
-        h = ((h ^ byte) * prime) & _MASK
+        h = ((h ^ byte) * _FNV_PRIME_INT) & _MASK
     h = _splitmix64_int(h ^ _splitmix64_int(seed & _MASK))
     return float(h >> 11) * (1.0 / (1 << 53))
 

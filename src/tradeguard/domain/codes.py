@@ -133,6 +133,10 @@ class Lane(StrEnum):
     POST_RELEASE_AUDIT = "post_release_audit"
 
 
+# the lanes that hold an entry for an officer (status ``held``); the others release it
+HELD_LANES = frozenset({Lane.EXAM.value, Lane.DOCUMENT_REVIEW.value})
+
+
 class Role(StrEnum):
     FILER = "filer"
     OFFICER = "officer"

@@ -32,7 +32,7 @@ from tradeguard.errors import (
 )
 from tradeguard.frozen import derived
 from tradeguard.reference import Reference
-from tradeguard.revenue.rates import quantity_in, resolve_rates
+from tradeguard.revenue.rates import lookup, quantity_in, resolve_rates
 from tradeguard.revenue.remedies import adcvd_deposits, additional_duties, dotted
 
 __all__ = ["compute_duties", "compute_entries", "OUTPUT_COLUMNS", "cents"]
@@ -177,7 +177,10 @@ def _fee_values(
         ):
             values[name].append((fiscal, value))
     fy = _fee_steps()["base"]["fy"]
-    return {name: _by_year(fy, found, _FEE_TYPES[name]) for name, found in values.items()}
+    return {
+        name: lookup([(fy == year, v) for year, v in found], _FEE_TYPES[name])
+        for name, found in values.items()
+    }
 
 
 _FEE_TYPES: dict[str, pl.DataType] = {
@@ -188,14 +191,6 @@ _FEE_TYPES: dict[str, pl.DataType] = {
     "mpf_max": pl.Float64(),
     "hmf_rate": pl.Float64(),
 }
-
-
-def _by_year(fy: pl.Expr, values: list[tuple[int, Any]], dtype: pl.DataType) -> pl.Expr:
-    """The value of each line's fiscal year ``fy`` (null for a year not listed)."""
-    out: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=dtype))
-    for year, value in values:
-        out = out.when(fy == year).then(pl.lit(value, dtype=dtype))
-    return out.otherwise(pl.lit(None, dtype=dtype))  # type: ignore[no-any-return]
 
 
 @functools.cache

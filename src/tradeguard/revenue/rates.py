@@ -88,11 +88,17 @@ _FEW_UNITS = 8
 def _factor(unit: str, want: str, factors: list[tuple[str, str, float | None]]) -> pl.Expr:
     """The factor of the row's (``unit``, ``want``) pair among ``factors`` (null if none), as
     the left join on the pair would find it."""
-    out: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Float64))
-    for have, wanted, factor in factors:
-        hit = (pl.col(unit) == have) & (pl.col(want) == wanted)
-        out = out.when(hit).then(pl.lit(factor, dtype=pl.Float64))
-    return out.otherwise(pl.lit(None, dtype=pl.Float64))  # type: ignore[no-any-return]
+    hits = [((pl.col(unit) == h) & (pl.col(want) == w), f) for h, w, f in factors]
+    return lookup(hits, pl.Float64())
+
+
+def lookup(cases: list[tuple[pl.Expr, Any]], dtype: pl.DataType) -> pl.Expr:
+    """The value of the first of ``cases`` (condition, value) a row meets, as a ``dtype``
+    literal; null when it meets none (a when-chain: cheaper than a join on a few values)."""
+    out: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=dtype))
+    for hit, value in cases:
+        out = out.when(hit).then(pl.lit(value, dtype=dtype))
+    return out.otherwise(pl.lit(None, dtype=dtype))  # type: ignore[no-any-return]
 
 
 _ALIAS = pl.DataFrame(
@@ -101,16 +107,10 @@ _ALIAS = pl.DataFrame(
 )
 
 
-_CLAIM_INPUTS = ("_row", "hts10", "origin", "date", "spi")
-
-
 def _spi_claims(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     """Per claiming row: the Special rate it earns (if any) and why a claim fails (``df``
     has at least one claim)."""
-    return _claims(df.filter(pl.col("spi").is_not_null()).select(_CLAIM_INPUTS), ref)
-
-
-def _claims(claims: pl.DataFrame, ref: Reference) -> pl.DataFrame:
+    claims = df.filter(pl.col("spi").is_not_null()).select("_row", "hts10", "origin", "date", "spi")
     cand = (
         claims.join(_ALIAS, on="spi", how="left")
         .with_columns(listed=pl.coalesce("listed", pl.concat_list("spi")))

@@ -256,13 +256,13 @@ def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     """
     orders = ref.adcvd.frame
     others, companies, rules = derived(orders, "tables", lambda: _adcvd_tables(ref))
+    shape = str(df.schema)
     if df.height <= SMALL_FRAME and not _few_in_scope(df, rules):
         # no line of a few under an order (most filings): the empty scope of this shape, once
         empty = df.clear()
-        scope = derived(orders, ("no_scope", str(df.schema)), lambda: _scope(empty, rules))
+        scope = derived(orders, ("no_scope", shape), lambda: _scope(empty, rules))
     else:
         scope = _scope(df, rules)
-    shape = str(df.schema)
     if df["adcvd_cases"].null_count() == df.height:
         # no case declared (known without a pass): no declared rows, as the steps below
         # would find, without their four frame operations

@@ -83,11 +83,7 @@ def lookup(
     ):
         # the usual case (a table older than every line): each key's final row, joined by
         # key on ``q`` itself
-        last = cache.get(id(table)) if cache is not None else None
-        if last is None:
-            last = table.group_by("key").agg(pl.all().exclude("key").last())
-            if cache is not None:
-                cache[id(table)] = last
+        last = _last_rows(table, cache)
         right = _frozen_cols(last, cols, q[key], cache)
         out = q.join(right, left_on=key, right_on="key", how="left", maintain_order="left")
         return filled(out)
@@ -103,11 +99,7 @@ def lookup(
             )
             return filled(out)
     if t_min is not None and t_max_table is not None and t_max_table < t_min:
-        last = cache.get(id(table)) if cache is not None else None
-        if last is None:
-            last = table.group_by("key").agg(pl.all().exclude("key").last())
-            if cache is not None:
-                cache[id(table)] = last
+        last = _last_rows(table, cache)
         right = _frozen_cols(last, cols, left["key"], cache)
         out = left.join(right, on="key", how="left", maintain_order="left")
     else:
@@ -132,6 +124,16 @@ def _frozen_cols(
         return table.select("key", *cols)
     projected = derived(table, ("cols", *cols), lambda: table.select("key", *cols))
     return rows_for(projected, "key", keys)
+
+
+def _last_rows(table: pl.DataFrame, cache: LastRows | None) -> pl.DataFrame:
+    """Each key's last row of ``table`` (kept in ``cache``: the table is frozen)."""
+    last = cache.get(id(table)) if cache is not None else None
+    if last is None:
+        last = table.group_by("key").agg(pl.all().exclude("key").last())
+        if cache is not None:
+            cache[id(table)] = last
+    return last
 
 
 def _nulls(name: str, n: int, dtype: Any) -> pl.Series:

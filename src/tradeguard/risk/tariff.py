@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from tradeguard.frozen import derived, rows_for
+from tradeguard.reference.tables import COLUMN2_COUNTRIES
 from tradeguard.risk.snapshot import ReferenceSnapshot
 
 if TYPE_CHECKING:
     from tradeguard.risk.features import FeatureSpec
 
 __all__ = ["tariff_columns"]
-
-_COLUMN2_COUNTRIES = ["CU", "KP", "RU", "BY"]
 
 
 def tariff_columns(df: pl.DataFrame, spec: FeatureSpec, snap: ReferenceSnapshot) -> pl.DataFrame:
@@ -55,7 +54,7 @@ def tariff_columns(df: pl.DataFrame, spec: FeatureSpec, snap: ReferenceSnapshot)
             pl.lit(None, pl.String).alias("__spis"),
         )
     duty = (
-        pl.when(pl.col("origin").is_in(_COLUMN2_COUNTRIES))
+        pl.when(pl.col("origin").is_in(sorted(COLUMN2_COUNTRIES)))
         .then(pl.coalesce("__col2", "__duty"))
         .otherwise(pl.col("__duty"))
     )

@@ -16,12 +16,11 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert, select, update
 
-from tradeguard.domain.codes import EntryStatus, Lane
+from tradeguard.domain.codes import HELD_LANES, EntryStatus
 from tradeguard.errors import Conflict
 from tradeguard.storage.tables_api import assessments, decisions
 from tradeguard.storage.tables_foundation import entries, entry_events
 
-HELD_LANES = frozenset({Lane.EXAM.value, Lane.DOCUMENT_REVIEW.value})
 CHUNK = 5_000
 
 

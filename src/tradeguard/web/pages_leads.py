@@ -165,7 +165,9 @@ def save_rule(
 ) -> Response:
     """Save the rule as edited; the lead is marked as turned into a rule only if it saves."""
     draft = lead_routes.lead_to_rule(lead_id, principal, _db(request))
-    raw, errors = rule_from_form(draft["id"], name, owner, pti, weight, condition, mandatory, note)
+    raw, errors = rule_from_form(
+        draft["id"], name, owner, pti, weight, condition, mandatory, note, example_points=40
+    )
     if not errors:
         try:
             lead_routes.save_lead_rule(lead_id, raw, principal, _db(request))

@@ -37,9 +37,11 @@ def rule_from_form(
     condition: str,
     mandatory: str | None,
     note: str,
+    example_points: int = 20,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """A rule as the edit form posted it (for ``parse_rule``), and the problems found before
-    parsing (points that are not a number), keyed by field."""
+    parsing (points that are not a number), keyed by field; ``example_points`` is the example
+    the error gives (a lead's rule starts higher than an edit of a rule in force)."""
     raw: dict[str, Any] = {
         "id": rule_id,
         "name": name.strip(),
@@ -54,7 +56,7 @@ def rule_from_form(
     try:
         raw["weight"] = float(weight)
     except ValueError:
-        errors["weight"] = "Enter the points as a number, e.g. 20."
+        errors["weight"] = f"Enter the points as a number, e.g. {example_points}."
         raw["weight"] = weight
     return raw, errors
 
