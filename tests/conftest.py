@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_ENV = "TRADEGUARD_TEST_DATABASE_URL"
+# Boosters compiled during the tests (risk.compiled) go to a cache of this run, not the user's.
+os.environ.setdefault("TRADEGUARD_CACHE_DIR", tempfile.mkdtemp(prefix="tradeguard-test-cache-"))
 
 
 def _backends() -> list[object]:

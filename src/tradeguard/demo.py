@@ -162,6 +162,7 @@ def train_model(plan: DemoPlan, generated: Path) -> Any:
     )
     out = plan.directory / "model"
     bundle.save(out)
+    bundle.models.use_compiled(compile_missing=True)  # for this machine, as `tradeguard train`
     labelled = outcomes.select("entry_number", "line_number").unique().height
     found = outcomes.filter(pl.col("discrepancy")).select("entry_number").unique().height
     console.print(

@@ -11,12 +11,14 @@ the explained lines.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from tests.risk.planted import SMALL, planted, write
+from tradeguard.decisions import batch as batch_module
 from tradeguard.decisions.batch import (
     ScoringInput,
     _importer_status,
@@ -137,3 +139,35 @@ def test_score_files_matches_the_serial_path(
     )
     assert (joined["score"] == joined["s1"]).all()
     assert got["line_reasons"]["reasons"].str.contains('"kind":"model"').any()
+
+
+def test_score_files_with_compiled_boosters(
+    data_dir: Path, bundle: ScoringBundle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file is scored by the boosters compiled for this machine (``risk.compiled``):
+    the same scores to ~1e-15, hence the same lanes, as LightGBM's serial path."""
+    monkeypatch.setattr(batch_module, "COMPILE_MIN_LINES", 1)  # this small file counts as large
+    fast = replace(bundle, models=replace(bundle.models, compiled={}))
+    plain = replace(bundle, models=replace(bundle.models, compiled={}))
+    policy = LanePolicy()
+    run = score_files(
+        ScoringInput.resolve(data_dir),
+        tmp_path / "out",
+        fast,
+        policy,
+        seed=2026,
+        chunk_size=CHUNK,
+        decided_at=WHEN,
+    )
+    assert len(fast.models.compiled) == len(fast.models.boosters()) >= 2
+    ref = _reference(data_dir, plain, policy)
+    got = pl.read_parquet(run.paths["line_scores"])
+    want = ref["line_scores"]
+    assert got.columns == want.columns and got.height == want.height
+    for c in got.columns:
+        if got[c].dtype == pl.Float64:
+            assert ((got[c] - want[c]).abs() <= 1e-9 * (1 + want[c].abs())).all(), c
+        else:
+            assert got[c].equals(want[c]), c
+    cols = ["entry_number", "lane", "reason_code", "reason", "random_sample", "top_pti"]
+    assert run.lanes.select(cols).equals(ref["lanes"].select(cols))

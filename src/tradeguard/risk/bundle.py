@@ -126,10 +126,12 @@ class ScoringBundle:
         )
         rdir = Path(rules_dir) if rules_dir is not None else d / "rules"
         rules = load_ruleset(rdir) if rdir.exists() and any(rdir.glob("*.y*ml")) else None
+        models = ModelSet.load(d / "models")
+        models.use_compiled()  # whatever this machine has compiled of these boosters
         return cls(
             version=str(meta["version"]),
             spec=spec,
-            models=ModelSet.load(d / "models"),
+            models=models,
             snapshot=ReferenceSnapshot.load(d / "reference"),
             history=HistoryTables.load(d / "history"),
             rules=rules,

@@ -16,9 +16,10 @@ listed.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -28,6 +29,7 @@ from tradeguard.risk.model import threads_for
 if TYPE_CHECKING:
     from tradeguard.risk.bundle import ScoringBundle
     from tradeguard.risk.rulepoints import RulePoints
+    from tradeguard.risk.rules.ruleset import Reason
 
 __all__ = ["build_reasons", "feature_text"]
 
@@ -52,41 +54,50 @@ def build_reasons(
     rows: np.ndarray,
     rp: RulePoints,
 ) -> dict[int, str]:
-    """Reasons JSON for each of ``rows`` (positions in ``feats``/``x``)."""
+    """Reasons JSON for each of ``rows`` (positions in ``feats``/``x``).
+
+    Each item is written as ``json.dumps`` writes it (compact separators), but item by item:
+    a rule's item is the same text on every line it hits, and a batch run explains thousands
+    of lines, where building dictionaries to dump them cost as much as TreeSHAP itself.
+    """
     max_reasons = int(bundle.thresholds.get("max_reasons", 5))
-    out: dict[int, list[dict[str, Any]]] = {int(i): [] for i in rows}
+    out: dict[int, list[str]] = {int(i): [] for i in rows}
     if rp.hits is not None:
         for i, line in zip(rows, rp.hits.reasons(rows), strict=True):
-            for r in line:
-                out[int(i)].append(
-                    {
-                        "kind": "rule",
-                        "id": r.rule_id,
-                        "pti": r.pti.value,
-                        "points": r.points,
-                        "text": r.name + (" (mandatory)" if r.mandatory else ""),
-                    }
-                )
+            out[int(i)].extend(_rule_item(r) for r in line)
     booster = bundle.models.overall
     if booster is not None and rows.size:
         names = bundle.models.feature_names
+        quoted = [json.dumps(n) for n in names]
         sub = x[rows]
         threads = threads_for(sub.shape[0])
         contrib = np.asarray(booster.predict(sub, pred_contrib=True, num_threads=threads))
         contrib = contrib[:, : len(names)]  # last column is the bias
         top = np.argsort(-contrib, axis=1)[:, :max_reasons]
+        picked = np.take_along_axis(contrib, top, axis=1).tolist()
+        values = np.take_along_axis(sub, top, axis=1).tolist()
+        vocab = bundle.spec.vocab
         for k, i in enumerate(rows):
-            for j in top[k]:
-                c = float(contrib[k, j])
-                if c <= 0:
+            items = out[int(i)]
+            for j, c, v in zip(top[k].tolist(), picked[k], values[k], strict=True):
+                if not c > 0:  # (a NaN would not be JSON either)
                     break
-                out[int(i)].append(
-                    {
-                        "kind": "model",
-                        "feature": names[j],
-                        "pti": "overall",
-                        "contribution": round(c, 4),
-                        "text": feature_text(names[j], float(sub[k, j]), bundle.spec.vocab),
-                    }
+                text = json.dumps(feature_text(names[j], v, vocab))
+                items.append(
+                    f'{{"kind":"model","feature":{quoted[j]},"pti":"overall",'
+                    f'"contribution":{round(c, 4)!r},"text":{text}}}'
                 )
-    return {i: json.dumps(v, separators=(",", ":")) for i, v in out.items()}
+    return {i: "[" + ",".join(v) + "]" for i, v in out.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _rule_item(r: Reason) -> str:
+    """One rule hit as its reasons item (the same text wherever the rule hits)."""
+    item = {
+        "kind": "rule",
+        "id": r.rule_id,
+        "pti": r.pti.value,
+        "points": r.points,
+        "text": r.name + (" (mandatory)" if r.mandatory else ""),
+    }
+    return json.dumps(item, separators=(",", ":"))
