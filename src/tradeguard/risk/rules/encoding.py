@@ -53,9 +53,9 @@ class DictionaryEncoder:
     :attr:`columns` (the codes) and then :meth:`lookup_columns` before evaluating them.
     """
 
-    def __init__(self, frame: pl.DataFrame, min_rows: int = MIN_ROWS) -> None:
+    def __init__(self, frame: pl.DataFrame, min_rows: int | None = None) -> None:
         self.frame = frame
-        self.min_rows = min_rows
+        self.min_rows = MIN_ROWS if min_rows is None else min_rows
         self._enc: dict[str, _Encoding | None] = {}
         self.columns: dict[str, pl.Series] = {}  # code columns to add before evaluating
         self._tests: dict[tuple[str, bytes], tuple[_Encoding, pl.Expr, str]] = {}
