@@ -21,6 +21,7 @@ from tests.risk.planted import SMALL, planted, write
 from tradeguard.decisions import batch as batch_module
 from tradeguard.decisions.batch import (
     ScoringInput,
+    ScoringRun,
     _importer_status,
     _prepare,
     read_chunks,
@@ -109,12 +110,11 @@ def _reference(
     return {"line_scores": pl.concat(scored), "lanes": lanes, "line_reasons": reasons[0]}
 
 
-def test_score_files_matches_the_serial_path(
-    data_dir: Path, bundle: ScoringBundle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(score_module, "_OVERLAP_ROWS", 1)  # exercise the threaded prediction
-    policy = LanePolicy()
-    run = score_files(
+def _score_files(
+    data_dir: Path, bundle: ScoringBundle, policy: LanePolicy, tmp_path: Path
+) -> ScoringRun:
+    """The optimised driver, in chunks of ``CHUNK`` lines."""
+    return score_files(
         ScoringInput.resolve(data_dir),
         tmp_path / "out",
         bundle,
@@ -123,6 +123,14 @@ def test_score_files_matches_the_serial_path(
         chunk_size=CHUNK,
         decided_at=WHEN,
     )
+
+
+def test_score_files_matches_the_serial_path(
+    data_dir: Path, bundle: ScoringBundle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(score_module, "_OVERLAP_ROWS", 1)  # exercise the threaded prediction
+    policy = LanePolicy()
+    run = _score_files(data_dir, bundle, policy, tmp_path)
     ref = _reference(data_dir, bundle, policy)
     got = {k: pl.read_parquet(p) for k, p in run.paths.items()}
     assert got["line_scores"].height > 2 * CHUNK
@@ -150,15 +158,7 @@ def test_score_files_with_compiled_boosters(
     fast = replace(bundle, models=replace(bundle.models, compiled={}))
     plain = replace(bundle, models=replace(bundle.models, compiled={}))
     policy = LanePolicy()
-    run = score_files(
-        ScoringInput.resolve(data_dir),
-        tmp_path / "out",
-        fast,
-        policy,
-        seed=2026,
-        chunk_size=CHUNK,
-        decided_at=WHEN,
-    )
+    run = _score_files(data_dir, fast, policy, tmp_path)
     assert len(fast.models.compiled) == len(fast.models.boosters()) >= 2
     ref = _reference(data_dir, plain, policy)
     got = pl.read_parquet(run.paths["line_scores"])
