@@ -315,9 +315,9 @@ def _declared_duty(features: pl.DataFrame) -> pl.Series:
     Null where the features carry no rate (the band then rests on the declared value).
     """
     if not {"duty_rate", "value_usd"} <= set(features.columns):
-        return pl.Series("declared_duty_usd", [], dtype=pl.Float64).extend_constant(
-            None, features.height
-        )
+        from tradeguard.risk.frame import nulls
+
+        return nulls("declared_duty_usd", features.height, pl.Float64)
     rate = pl.col("duty_rate").cast(pl.Float64)
     if "additional_duty_rate" in features.columns:
         rate = rate + pl.col("additional_duty_rate").cast(pl.Float64).fill_null(0.0)

@@ -13,28 +13,38 @@ key's final row; those final rows are computed once per table and kept in ``cach
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
 
 from tradeguard.frozen import derived, rows_for
+from tradeguard.risk.frame import nulls
 
 __all__ = ["cumulative", "lookup", "LastRows"]
 
-# id(table) -> each key's last row (the fast path), or ("keys", id(table)) -> its keys
+# (what, id(table)) -> what was derived from a frozen table: its keys, each key's last row
+# (the fast path), its latest time
 LastRows = dict[Any, Any]
+T = TypeVar("T")
+
+
+def _kept(table: pl.DataFrame, cache: LastRows | None, what: str, build: Callable[[], T]) -> T:
+    """``build()``, kept in ``cache`` when the table is frozen (a ``cache`` given)."""
+    if cache is None:
+        return build()
+    key = (what, id(table))
+    if key not in cache:
+        cache[key] = build()
+    kept: T = cache[key]
+    return kept
 
 
 def _keys(table: pl.DataFrame, cache: LastRows | None) -> pl.Series:
-    """The distinct keys of ``table`` (kept in ``cache``)."""
-    found = cache.get(("keys", id(table))) if cache is not None else None
-    if found is None:
-        found = table["key"].unique()
-        if cache is not None:
-            cache[("keys", id(table))] = found
-    return found
+    """The distinct keys of ``table``."""
+    return _kept(table, cache, "keys", lambda: table["key"].unique())
 
 
 def cumulative(df: pl.DataFrame, value_cols: dict[str, pl.Expr]) -> pl.DataFrame:
@@ -95,7 +105,7 @@ def lookup(
         if rows.len() < q.height:
             part = lookup(q[rows], key, table, cols, shift, cache=cache, fill=None)
             out = pl.DataFrame(
-                [_nulls(c, q.height, table.schema[c]).scatter(rows, part[c]) for c in cols]
+                [nulls(c, q.height, table.schema[c]).scatter(rows, part[c]) for c in cols]
             )
             return filled(out)
     if t_min is not None and t_max_table is not None and t_max_table < t_min:
@@ -127,19 +137,10 @@ def _frozen_cols(
 
 
 def _last_rows(table: pl.DataFrame, cache: LastRows | None) -> pl.DataFrame:
-    """Each key's last row of ``table`` (kept in ``cache``: the table is frozen)."""
-    last = cache.get(id(table)) if cache is not None else None
-    if last is None:
-        last = table.group_by("key").agg(pl.all().exclude("key").last())
-        if cache is not None:
-            cache[id(table)] = last
-    return last
-
-
-def _nulls(name: str, n: int, dtype: Any) -> pl.Series:
-    """``n`` nulls of ``dtype``, built natively (a Python list of a million Nones costs polars
-    a scan and a conversion per element)."""
-    return pl.Series(name, [], dtype=dtype).extend_constant(None, n)
+    """Each key's last row of ``table``."""
+    return _kept(
+        table, cache, "last", lambda: table.group_by("key").agg(pl.all().exclude("key").last())
+    )
 
 
 def _nothing(n: int, schema: pl.Schema, cols: list[str], fill: Any) -> pl.DataFrame:
@@ -149,7 +150,7 @@ def _nothing(n: int, schema: pl.Schema, cols: list[str], fill: Any) -> pl.DataFr
     for c in cols:
         dtype = schema[c]
         if fill is None:
-            out.append(_nulls(c, n, dtype))
+            out.append(nulls(c, n, dtype))
         elif isinstance(fill, float) and dtype == pl.Float64:
             out.append(pl.Series(c, np.full(n, fill, dtype=np.float64)))
         else:  # another fill: as the lookup's own ``fill_null`` would type it
@@ -159,10 +160,5 @@ def _nothing(n: int, schema: pl.Schema, cols: list[str], fill: Any) -> pl.DataFr
 
 
 def _latest(table: pl.DataFrame, cache: LastRows | None) -> Any:
-    """The table's latest ``at`` (kept in ``cache``: the table is frozen)."""
-    if cache is None:
-        return table["at"].max()
-    got = cache.get(("latest", id(table)))
-    if got is None:
-        got = cache[("latest", id(table))] = (table["at"].max(),)
-    return got[0]
+    """The table's latest ``at``."""
+    return _kept(table, cache, "latest", lambda: table["at"].max())

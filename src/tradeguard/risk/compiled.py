@@ -114,9 +114,8 @@ def widen(x: np.ndarray) -> np.ndarray:
 class CompiledForest:
     """One booster as native code; ``predict`` is LightGBM's ``predict`` (not raw scores)."""
 
-    def __init__(self, model: Any, path: Path) -> None:
+    def __init__(self, model: Any) -> None:
         self._model = model
-        self.path = path  # the object file it was loaded from
 
     def predict(self, x: np.ndarray, threads: int) -> np.ndarray:
         # lleaves reads float64 rows; a float32 matrix is widened exactly (no rounding)
@@ -151,7 +150,7 @@ def compiled_forest(model_text: str, *, compile_missing: bool) -> CompiledForest
         except Exception as exc:  # noqa: BLE001 - any compiler failure falls back to LightGBM
             log.warning("could not compile a model with lleaves (%s); LightGBM predicts", exc)
             return None
-    return CompiledForest(model, target)
+    return CompiledForest(model)
 
 
 def _publish(src: Path, dst: Path) -> None:

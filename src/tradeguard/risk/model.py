@@ -103,13 +103,6 @@ def combine(p_model: np.ndarray, p_rules: np.ndarray) -> np.ndarray:
     return out
 
 
-def _predict(booster: lgb.Booster, x: np.ndarray, fast: CompiledForest | None) -> np.ndarray:
-    if fast is not None:
-        return fast.predict(x, threads_for(x.shape[0]))
-    out: np.ndarray = np.asarray(booster.predict(x, num_threads=threads_for(x.shape[0])))
-    return out
-
-
 @dataclass(frozen=True)
 class ModelSet:
     """The boosters and their calibration; see the module docstring for the formula."""
@@ -140,7 +133,13 @@ class ModelSet:
         return len(self.compiled)
 
     def _predict(self, booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
-        return _predict(booster, x, self.compiled.get(id(booster)))
+        """One booster's predictions: its compiled form if it has one, else LightGBM."""
+        threads = threads_for(x.shape[0])
+        fast = self.compiled.get(id(booster))
+        if fast is not None:
+            return fast.predict(x, threads)
+        out: np.ndarray = np.asarray(booster.predict(x, num_threads=threads))
+        return out
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
         """(p_overall, {pti: p}, E[loss | violation]) for each row of ``x`` (model part only)."""

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from tradeguard.domain.codes import PTI
+from tradeguard.risk.frame import without_nulls
 
 __all__ = ["RulePoints", "evaluate_rules"]
 
@@ -46,7 +47,7 @@ def evaluate_rules(rules: Any, feats: pl.DataFrame, absent: list[str] | None = N
     frame = feats.drop([c for c in absent or [] if c in feats.columns])
     hits = rules.evaluate(frame)
     s = hits.summary
-    mandatory = _filled(s[MANDATORY], False).to_numpy().astype(bool)
+    mandatory = without_nulls(s[MANDATORY], False).to_numpy().astype(bool)
     reason = np.full(n, None, dtype=object)
     rows = np.flatnonzero(mandatory)
     if rows.size:
@@ -55,15 +56,9 @@ def evaluate_rules(rules: Any, feats: pl.DataFrame, absent: list[str] | None = N
             if first is not None:
                 reason[i] = f"mandatory rule {first.rule_id}: {first.name}"
     return RulePoints(
-        total=_filled(s[POINTS], 0.0).to_numpy().astype(np.float64),
-        per_pti={p.value: _filled(s[pti_column(p)], 0.0).to_numpy() for p in PTI},
+        total=without_nulls(s[POINTS], 0.0).to_numpy().astype(np.float64),
+        per_pti={p.value: without_nulls(s[pti_column(p)], 0.0).to_numpy() for p in PTI},
         mandatory=mandatory,
         mandatory_reason=reason,
         hits=hits,
     )
-
-
-def _filled(s: pl.Series, value: Any) -> pl.Series:
-    """``s`` with nulls replaced by ``value``; without nulls (known at no cost) ``s`` itself,
-    which spares a frame operation per column on every small batch."""
-    return s.fill_null(value) if s.null_count() else s

@@ -25,7 +25,7 @@ from tradeguard.domain.codes import PTI
 from tradeguard.risk.bundle import ScoringBundle
 from tradeguard.risk.explain import build_reasons
 from tradeguard.risk.features import add_line_features, model_matrix
-from tradeguard.risk.frame import as_polars, complete
+from tradeguard.risk.frame import as_polars, complete, without_nulls
 from tradeguard.risk.history import attach_history
 from tradeguard.risk.model import combine, rules_probability
 from tradeguard.risk.rulepoints import RulePoints, evaluate_rules
@@ -147,10 +147,7 @@ def score_parts(
     score = np.maximum(score, np.max(np.stack(list(cols.values())), axis=0)) if n else score
     score = np.clip(score, 0.0, 1.0)
 
-    missing_case = feats["adcvd_case_missing"]
-    if missing_case.null_count():  # (known without a pass: most batches skip the fill)
-        missing_case = missing_case.fill_null(False)
-    case_missing = missing_case.to_numpy()
+    case_missing = without_nulls(feats["adcvd_case_missing"], False).to_numpy()
     mandatory = rp.mandatory | case_missing
     reason = rp.mandatory_reason.copy()
     reason[case_missing & (rp.mandatory_reason == None)] = (  # noqa: E711 - object array

@@ -27,25 +27,12 @@ __all__ = ["tariff_columns"]
 def tariff_columns(df: pl.DataFrame, spec: FeatureSpec, snap: ReferenceSnapshot) -> pl.DataFrame:
     """Add the tariff features to a frame of line features (``duty_rate``, ``spi_claimed``,
     ``spi_eligible``, ``adcvd_*``, ``additional_duty_rate``, ``ch99_missing``)."""
-    # the snapshot's tables are frozen: projected once, and cut down to the lines' HTS numbers
-    # for a small frame (``tradeguard.frozen``), so a one-entry batch does not hash them whole
     if spec.use_reference and snap.hts.height:
-        if spec.hts_digits >= 10:
-            ref = derived(
-                snap.hts,
-                "by_hts10",
-                lambda: snap.hts.select(pl.col("hts10").alias("hts"), *_REF_COLS),
-            )
-            ref = rows_for(ref, "hts", df["hts"])
-            df = df.join(ref, on="hts", how="left", maintain_order="left")
-        else:
-            ref = derived(
-                snap.hts,
-                "by_hts8",
-                lambda: snap.hts.unique("hts8", keep="first").select("hts8", *_REF_COLS),
-            )
-            ref = rows_for(ref, "hts8", df["hts8"])
-            df = df.join(ref, on="hts8", how="left", maintain_order="left")
+        key = "hts" if spec.hts_digits >= 10 else "hts8"
+        ref = rows_for(
+            derived(snap.hts, ("rates by", key), lambda: _rates_by(snap, key)), key, df[key]
+        )
+        df = df.join(ref, on=key, how="left", maintain_order="left")
     else:
         df = df.with_columns(
             pl.lit(None, pl.Float64).alias("__duty"),
@@ -102,6 +89,14 @@ def tariff_columns(df: pl.DataFrame, spec: FeatureSpec, snap: ReferenceSnapshot)
     )
     joined = [c for c in ("adcvd_pair", "ch99_pair_rate") if c in df.columns]
     return df.with_columns(cols).drop(*joined, "__duty", "__col2", "__spis")
+
+
+def _rates_by(snap: ReferenceSnapshot, key: str) -> pl.DataFrame:
+    """The snapshot's rates by 10-digit HTS (``hts``) or, for shorter codes, by the first
+    statistical line of each 8-digit subheading (``hts8``)."""
+    if key == "hts":
+        return snap.hts.select(pl.col("hts10").alias("hts"), *_REF_COLS)
+    return snap.hts.unique("hts8", keep="first").select("hts8", *_REF_COLS)
 
 
 def _prefix_matches(

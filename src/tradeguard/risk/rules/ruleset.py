@@ -13,10 +13,10 @@ per-line test, rules in effect for none of it are not evaluated at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -32,6 +32,7 @@ from .model import Rule
 from .parser import parse
 from .points import MANDATORY, POINTS, summarize
 
+T = TypeVar("T")
 _DAY = "__filed_day"  # per-line filing day, computed once for all dated rules
 
 
@@ -192,19 +193,10 @@ class RuleSet:
         frame's shape, the lists and the days involved, so it is kept and reused (the API
         scores every filing through here)."""
         shape = _shape_key(frame, lists)
-        catalogue = self._catalogues.get(shape)
-        if catalogue is None:
-            if len(self._catalogues) >= _CACHE_SIZE:
-                self._catalogues.clear()
-            catalogue = self._catalogues[shape] = catalogue_for_frame(frame.schema)
+        catalogue = _kept(self._catalogues, shape, lambda: catalogue_for_frame(frame.schema))
         days = _day_range(frame, catalogue, as_of)
         key = (shape, days[1], days[2], as_of, date.today())
-        plan = self._plans.get(key)
-        if plan is None:
-            if len(self._plans) >= _CACHE_SIZE:
-                self._plans.clear()
-            plan = self._plans[key] = self._plan(frame, lists, as_of, catalogue, days)
-        return plan
+        return _kept(self._plans, key, lambda: self._plan(frame, lists, as_of, catalogue, days))
 
     def _plan(
         self,
@@ -260,9 +252,7 @@ class RuleSet:
             active.append(rule)
             exprs.append(cond)
         if encoded_key is not None:
-            if encoded_key not in self._encoded and len(self._encoded) >= _CACHE_SIZE:
-                self._encoded.clear()
-            self._encoded[encoded_key] = (compiled, encoder.state())
+            _put(self._encoded, encoded_key, (compiled, encoder.state()))
         extra.update(encoder.columns)
         return _Plan(active, exprs, extra, encoder.lookup_columns(), skipped, issues.issues)
 
@@ -273,10 +263,7 @@ class RuleSet:
         enough to be dictionary-encoded (their expressions depend on the data)."""
         if frame.height >= MIN_ROWS:
             return None
-        key = _shape_key(frame, lists)
-        if key not in self._compiled and len(self._compiled) >= _CACHE_SIZE:
-            self._compiled.clear()
-        return self._compiled.setdefault(key, {})
+        return _kept(self._compiled, _shape_key(frame, lists), dict)
 
 
 @dataclass(frozen=True)
@@ -291,7 +278,21 @@ class _Plan:
     issues: list[Issue]
 
 
-_CACHE_SIZE = 8
+_CACHE_SIZE = 8  # frame shapes kept per cache (a service sees one or two)
+
+
+def _put(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """``cache[key] = value``, emptying a full cache first (shapes rarely change: no LRU)."""
+    if key not in cache and len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+
+
+def _kept(cache: dict[Any, T], key: Any, build: Callable[[], T]) -> T:
+    """``cache[key]``, built by ``build()`` on first use (see :func:`_put`)."""
+    if key not in cache:
+        _put(cache, key, build())
+    return cache[key]
 
 
 def _shape_key(frame: pl.DataFrame, lists: Mapping[str, RefList]) -> Any:
