@@ -110,6 +110,11 @@ def _reference(
     return {"line_scores": pl.concat(scored), "lanes": lanes, "line_reasons": reasons[0]}
 
 
+def _uncompiled(bundle: ScoringBundle) -> ScoringBundle:
+    """The module's bundle with nothing compiled yet (``score_files`` compiles in place)."""
+    return replace(bundle, models=replace(bundle.models, compiled={}))
+
+
 def _score_files(
     data_dir: Path, bundle: ScoringBundle, policy: LanePolicy, tmp_path: Path
 ) -> ScoringRun:
@@ -129,6 +134,9 @@ def test_score_files_matches_the_serial_path(
     data_dir: Path, bundle: ScoringBundle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(score_module, "_OVERLAP_ROWS", 1)  # exercise the threaded prediction
+    # LightGBM on both paths, whatever other tests compiled into the session's cache
+    monkeypatch.setenv("TRADEGUARD_COMPILED_MODELS", "0")
+    bundle = _uncompiled(bundle)
     policy = LanePolicy()
     run = _score_files(data_dir, bundle, policy, tmp_path)
     ref = _reference(data_dir, bundle, policy)
@@ -155,8 +163,7 @@ def test_score_files_with_compiled_boosters(
     """A large file is scored by the boosters compiled for this machine (``risk.compiled``):
     the same scores to ~1e-15, hence the same lanes, as LightGBM's serial path."""
     monkeypatch.setattr(batch_module, "COMPILE_MIN_LINES", 1)  # this small file counts as large
-    fast = replace(bundle, models=replace(bundle.models, compiled={}))
-    plain = replace(bundle, models=replace(bundle.models, compiled={}))
+    fast, plain = _uncompiled(bundle), _uncompiled(bundle)
     policy = LanePolicy()
     run = _score_files(data_dir, fast, policy, tmp_path)
     assert len(fast.models.compiled) == len(fast.models.boosters()) >= 2

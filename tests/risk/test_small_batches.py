@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from tradeguard import frozen
-from tradeguard.decisions import LanePolicy, assign_lanes, reasons
+from tradeguard.decisions import LanePolicy, assign_lanes, reasons, sampling
 from tradeguard.risk import ScoringBundle, asof, model, score, score_batch
 from tradeguard.risk.dataset import Dataset
 from tradeguard.risk.rules import encoding, load_starter, points, ruleset, starter_dir
@@ -59,6 +59,7 @@ def _big_batch_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(frozen, "SMALL_FRAME", -1)  # frozen tables cut to the batch's keys
     monkeypatch.setattr(points, "_SMALL", -1)  # rule points summed per rule
     monkeypatch.setattr(reasons, "_CHAIN_ROWS", -1)  # lane reasons from one when-chain
+    monkeypatch.setattr(sampling, "_FEW", -1)  # sample strata and draws in Python
     # rules: the dictionary-encoded plan (the compiled-per-shape plan of small frames off)
     monkeypatch.setattr(encoding, "MIN_ROWS", 0)
     monkeypatch.setattr(ruleset, "MIN_ROWS", 0)

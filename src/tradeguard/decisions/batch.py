@@ -85,11 +85,16 @@ def find_table(directory: Path, name: str) -> Path | None:
     return None
 
 
+def _files(path: Path) -> list[Path]:
+    """The file ``path``, or the files of the folder ``path`` (any depth, sorted)."""
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
 def open_dataset(path: Path) -> pads.Dataset:
     """A Parquet or CSV file, or a folder of them, as an Arrow dataset (read lazily)."""
     if not path.exists():
         raise NotFound(f"{path}: no such file or directory")
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    files = _files(path)
     fmt = "csv" if any(p.suffix.lower() == ".csv" for p in files) else "parquet"
     return pads.dataset(
         [str(p) for p in files if p.suffix.lower() in (".csv", ".parquet", ".pq")],
@@ -164,7 +169,7 @@ def _batches(dataset: pads.Dataset, chunk: int) -> Iterator[pa.Table]:
 
 def _parquet_files(path: Path) -> list[str] | None:
     """The Parquet files of ``path`` (a file or a folder of parts), None if it holds CSV."""
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    files = _files(path)
     if files and all(f.suffix.lower() in (".parquet", ".pq") for f in files):
         return [str(f) for f in files]
     return None
@@ -189,8 +194,7 @@ def _large_input(path: Path) -> bool:
     """At least ``COMPILE_MIN_LINES`` lines (Parquet: counted; CSV: judged by size)."""
     n = count_lines(path)
     if n is None:
-        files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
-        n = sum(p.stat().st_size for p in files) // _CSV_BYTES_PER_LINE
+        n = sum(p.stat().st_size for p in _files(path)) // _CSV_BYTES_PER_LINE
     return n >= COMPILE_MIN_LINES
 
 
@@ -224,6 +228,11 @@ def _importer_status(parties: pl.DataFrame) -> pl.DataFrame:
 _ENTRY_COLUMNS = [f.name for f in ENTRIES] + ["trusted_status", "trusted"]
 
 
+def _entry_columns(entries: pl.DataFrame, chunk: pl.DataFrame) -> list[str]:
+    """The columns a chunk of lines takes from its entries (those the lines lack)."""
+    return [c for c in entries.columns if c in _ENTRY_COLUMNS and c not in chunk.columns]
+
+
 def _prepare(
     chunk: pl.DataFrame, entries: pl.DataFrame | None, status: pl.DataFrame | None
 ) -> pl.DataFrame:
@@ -234,9 +243,8 @@ def _prepare(
     """
     frame = chunk
     if entries is not None:
-        keep = [c for c in entries.columns if c in _ENTRY_COLUMNS and c not in chunk.columns]
         frame = chunk.join(
-            entries.select(["entry_number", *keep]),
+            entries.select(["entry_number", *_entry_columns(entries, chunk)]),
             on="entry_number",
             how="left",
             maintain_order="left",
@@ -289,8 +297,7 @@ class _EntriesInOrder:
             ours = entries.slice(first, heads.len())
             if (ours["entry_number"] == heads).fill_null(False).all():
                 self.next = first + heads.len()
-                keep = [c for c in ours.columns if c in _ENTRY_COLUMNS and c not in chunk.columns]
-                return ours.select(keep)[run]
+                return ours.select(_entry_columns(ours, chunk))[run]
         return None
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from tradeguard.api import security
 from tradeguard.api.routes.users import UserCreate, create_user
-from tradeguard.domain.codes import Role
+from tradeguard.domain.codes import HELD_LANES, Role
 from tradeguard.storage.engine import engine_for
 from tradeguard.storage.tables_api import decisions, users
 from tradeguard.storage.tables_foundation import entries
@@ -21,7 +21,7 @@ def busiest_ports(conn: object, n: int = 3) -> list[str]:
     held = (
         conn.execute(  # type: ignore[attr-defined]
             select(decisions.c.port_code, func.count().label("n"))
-            .where(decisions.c.lane.in_(("exam", "document_review")))
+            .where(decisions.c.lane.in_(sorted(HELD_LANES)))
             .group_by(decisions.c.port_code)
             .order_by(func.count().desc(), decisions.c.port_code)
             .limit(n)

@@ -24,11 +24,13 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Integer, func, literal_column, select
 
+from tradeguard.domain.codes import HELD_LANES
 from tradeguard.reference.hts import section_of
 from tradeguard.storage.tables_api import decisions
 from tradeguard.storage.tables_foundation import entries, findings, lines
 
-INSPECTED_LANES = ("exam", "document_review")
+# the lanes that select an entry for an officer (sorted: the generated SQL stays the same)
+INSPECTED_LANES = tuple(sorted(HELD_LANES))
 YEAR = timedelta(days=365)
 BANDS = ("under $100k", "$100k to $1M", "$1M to $10M", "$10M to $100M", "$100M and more")
 # Short titles of the 22 HTS sections (General Notes of the HTS).
