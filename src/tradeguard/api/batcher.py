@@ -25,6 +25,8 @@ from typing import Any, Generic, TypeVar
 
 import pyarrow as pa
 
+from tradeguard.ingest.wire import row_spans
+
 Req = TypeVar("Req")
 Res = TypeVar("Res")
 
@@ -114,10 +116,7 @@ def score_batcher(
         trusted = {e.column("importer_id")[0].as_py(): t for e, _, t in items}
         scored = score_many(entries, lines, trusted)
         # score_batch keeps the input order: each item's rows are the next len(lines) rows
-        out, offset = [], 0
-        for _, ln, _ in items:
-            out.append(scored.slice(offset, ln.num_rows))
-            offset += ln.num_rows
-        return out
+        spans = row_spans(ln.num_rows for _, ln, _ in items)
+        return [scored.slice(start, n) for start, n in spans]
 
     return Batcher(process, name="tradeguard-score-batcher", **kw)

@@ -142,8 +142,9 @@ def get_principal(
     """
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
-    bearer = scheme.lower() == "bearer" and token.strip()
-    if bearer and (known := db.tokens.get(digest := security.token_hash(token.strip()))):
+    token = token.strip()
+    bearer = scheme.lower() == "bearer" and token
+    if bearer and (known := db.tokens.get(digest := security.token_hash(token))):
         return known
     with db.connect() as conn:
         if bearer:
@@ -157,8 +158,10 @@ def get_principal(
             now = utcnow()
             if row is None or row.expires_at <= now:
                 raise NotAuthenticated("the bearer token is unknown or has expired")
-            principal = None if row.id is None else _principal(conn, row)
-            if principal is not None:
+            if row.id is None:  # no active user holds the token
+                principal = None
+            else:
+                principal = _principal(conn, row)
                 db.tokens.put(digest, principal, row.expires_at, now)
         elif cookie := request.cookies.get(SESSION_COOKIE):
             session = security.read_session(settings.secret_key, cookie)

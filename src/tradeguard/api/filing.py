@@ -40,6 +40,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from tradeguard.api import audit
 from tradeguard.api.deps import Database, Principal, utcnow
 from tradeguard.api.filing_store import (
+    Priced,
     assessment_rows,
     decision_row,
     final_status,
@@ -51,6 +52,7 @@ from tradeguard.domain.check_digit import ENTRY_NUMBER_RE
 from tradeguard.domain.codes import EntryStatus, Lane
 from tradeguard.errors import Conflict, Issue, PermissionDenied
 from tradeguard.ingest.wire import Charges, EntryCreate, EntryPublic, to_tables
+from tradeguard.storage.assessments import path_events
 from tradeguard.storage.entries import transition
 from tradeguard.storage.tables_api import assessments, decisions, idempotency, port_capacity
 from tradeguard.storage.tables_foundation import entries, entry_events, lines, parties
@@ -190,7 +192,7 @@ def file_entry(
     entry: EntryCreate,
     *,
     replace: bool = False,
-    priced: tuple[Charges, dict[int, Charges]] | None = None,
+    priced: Priced | None = None,
 ) -> Filed:
     """File one entry (see the module docstring); the filer's view of the stored result.
 
@@ -225,7 +227,7 @@ def file_one(
     entry: EntryCreate,
     digest: str,
     trusted: str,
-    priced: tuple[Charges, dict[int, Charges]] | None,
+    priced: Priced | None,
     *,
     replace: bool = False,
 ) -> Filed:
@@ -355,14 +357,6 @@ def _event(
     principal: Principal,
     reason: str,
 ) -> None:
-    conn.execute(
-        insert(entry_events).values(
-            entry_number=number,
-            from_status=frm.value if frm else None,
-            to_status=to.value,
-            at=at,
-            actor=principal.username,
-            # The filer may read its entry's history one day; the lane's reason is not in it.
-            reason=reason,
-        )
-    )
+    # The filer may read its entry's history one day; the lane's reason is not in it.
+    (event,) = path_events([number], frm, [to], actor=principal.username, at=at, reasons=[reason])
+    conn.execute(insert(entry_events).values(**event))

@@ -37,15 +37,13 @@ from sqlalchemy import Connection, select
 
 from tradeguard.api.batcher import Batcher
 from tradeguard.api.deps import Database, Principal, utcnow
-from tradeguard.api.filing_store import final_status, rows_of, store_many
+from tradeguard.api.filing_store import Priced, final_status, rows_of, store_many
 from tradeguard.decisions.policy import LanePolicy
 from tradeguard.errors import Conflict, ValidationFailed
-from tradeguard.ingest.wire import Charges, EntryCreate, EntryPublic, tables_of
+from tradeguard.ingest.wire import EntryCreate, EntryPublic, line_spans, tables_of
 from tradeguard.storage.tables_api import (
     idempotency,
 )
-
-Priced = tuple[Charges, dict[int, Charges]]
 
 
 @dataclass(frozen=True)
@@ -195,14 +193,12 @@ class BatchFiler:
         scored_all = self.pipeline.score_many(
             ent_all, line_all, {items[i].entry.importer_id: trusted[i] for i in todo}
         )
-        heads: dict[int, pa.Table] = {}
-        scored: dict[int, pa.Table] = {}
-        offset = 0
-        for k, i in enumerate(todo):  # score_batch keeps the input order
-            n = len(items[i].entry.lines)
-            heads[i] = ent_all.slice(k, 1)
-            scored[i] = scored_all.slice(offset, n)
-            offset += n
+        # score_batch keeps the input order: each filing's scored rows are its lines' span
+        spans = line_spans(items[i].entry for i in todo)
+        heads: dict[int, pa.Table] = {i: ent_all.slice(k, 1) for k, i in enumerate(todo)}
+        scored: dict[int, pa.Table] = {
+            i: scored_all.slice(start, n) for i, (start, n) in zip(todo, spans, strict=True)
+        }
         with self.db.begin() as conn:
             known = _stored(conn, [items[i].entry.entry_number for i in todo])
             fresh = []
@@ -236,7 +232,7 @@ class BatchFiler:
             )
             finals = {i: final_status(d) for i, d in zip(fresh, lane_rows, strict=True)}
             publics = store_many(
-                conn, items, fresh, rows_of(todo, items, ent_all, line_all, scored_all),
+                conn, items, fresh, rows_of(todo, spans, ent_all, line_all, scored_all),
                 dict(zip(fresh, lane_rows, strict=True)), finals, priced, now,
             )  # fmt: skip
         for i in fresh:

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlalchemy import Connection, insert
 
+from tradeguard.api import audit
 from tradeguard.domain.codes import HELD_LANES, EntryStatus
 from tradeguard.ingest.wire import Charges, EntryPublic
+from tradeguard.storage.assessments import path_events
 from tradeguard.storage.tables_api import assessments, audit_log, decisions, idempotency
 from tradeguard.storage.tables_foundation import entries, entry_events, lines
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FilingRows",
+    "Priced",
     "assessment_rows",
     "decision_row",
     "final_status",
@@ -32,6 +35,7 @@ __all__ = [
     "store_many",
 ]
 
+# a filing's charges: the entry's, and each line's by line number
 Priced = tuple[Charges, dict[int, Charges]]
 
 # one filing's rows to store: its entry row, its line rows, its line assessments
@@ -69,23 +73,21 @@ def idempotency_row(number: str, digest: str, public: EntryPublic, now: Any) -> 
 
 def rows_of(
     todo: list[int],
-    items: list[FilingItem],
+    spans: list[tuple[int, int]],
     entries_tbl: pa.Table,
     lines_tbl: pa.Table,
     scored: pa.Table,
 ) -> dict[int, FilingRows]:
-    """Each filing's rows, from one conversion of each batch table to Python."""
+    """Each filing's rows, from one conversion of each batch table to Python; ``spans`` are
+    the filings' line spans in the batch's tables (:func:`~tradeguard.ingest.wire.line_spans`)."""
     heads, line_rows, score_rows = (
         entries_tbl.to_pylist(),
         lines_tbl.to_pylist(),
         scored.to_pylist(),
     )
     out: dict[int, FilingRows] = {}
-    offset = 0
-    for k, i in enumerate(todo):
-        n = len(items[i].entry.lines)
-        out[i] = (heads[k], line_rows[offset : offset + n], score_rows[offset : offset + n])
-        offset += n
+    for k, (i, (start, n)) in enumerate(zip(todo, spans, strict=True)):
+        out[i] = (heads[k], line_rows[start : start + n], score_rows[start : start + n])
     return out
 
 
@@ -124,21 +126,16 @@ def store_many(
             }
         )
         # the status history the one-entry path writes: filed -> assessed -> released | held
-        for frm, to, why in (
-            (None, EntryStatus.FILED, "filed"),
-            (EntryStatus.FILED, EntryStatus.ASSESSED, "scored"),
-            (EntryStatus.ASSESSED, final, "lane decided"),
-        ):
-            events.append(
-                {
-                    "entry_number": number,
-                    "from_status": frm.value if frm else None,
-                    "to_status": to.value,
-                    "at": now,
-                    "actor": actor,
-                    "reason": why,
-                }
+        events.extend(
+            path_events(
+                [number],
+                None,
+                [EntryStatus.FILED, EntryStatus.ASSESSED, final],
+                actor=actor,
+                at=now,
+                reasons=["filed", "scored", "lane decided"],
             )
+        )
         line_rows.extend({**ln, "content_hash": digest[:40]} for ln in its_lines)
         assess_rows.extend(assessment_rows(its_scores, now))
         dec_rows.append(decision_row(lane_rows[i], it.entry.port_code, now))
@@ -154,15 +151,14 @@ def store_many(
         idem_rows.append(idempotency_row(number, digest, public, now))
         # the filing is a change the audit log must show (who filed what)
         audit_rows.append(
-            {
-                "at": now,
-                "user_id": it.principal.user_id,
-                "username": actor,
-                "action": "create",
-                "resource_type": "entry",
-                "resource_id": number,
-                "detail": {"lines": len(its_lines), "status": final.value},
-            }
+            audit.row(
+                it.principal,
+                "create",
+                "entry",
+                number,
+                {"lines": len(its_lines), "status": final.value},
+                at=now,
+            )
         )
     # entries first (the others reference them), idempotency last
     for table, values in (

@@ -31,7 +31,7 @@ from tradeguard.domain.codes import EntryType
 from tradeguard.errors import Issue, IssueCollector, ReferenceDataMissing, ValidationFailed
 from tradeguard.ingest.abi import AbiFiling, parse_abi
 from tradeguard.ingest.validation import ReferenceCodes, check_entry, check_line
-from tradeguard.ingest.wire import Charges, EntryCreate, tables_of
+from tradeguard.ingest.wire import Charges, EntryCreate, line_spans, tables_of
 from tradeguard.reference import Reference, format_hts
 from tradeguard.revenue import EntryDuties, LineInput
 from tradeguard.revenue.entry import EntryInput, price_entries
@@ -136,13 +136,10 @@ def _canonical_rows(
     more)."""
     heads, lines = tables_of(entries, filed_at=datetime(2000, 1, 1))
     line_rows = lines.to_pylist()
-    out = []
-    offset = 0
-    for entry, head in zip(entries, heads.to_pylist(), strict=True):
-        n = len(entry.lines)
-        out.append((head, line_rows[offset : offset + n]))
-        offset += n
-    return out
+    return [
+        (head, line_rows[start : start + n])
+        for head, (start, n) in zip(heads.to_pylist(), line_spans(entries), strict=True)
+    ]
 
 
 def _form(

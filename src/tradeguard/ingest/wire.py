@@ -17,7 +17,7 @@ AD/CVD scope, declared totals) is checked by :func:`tradeguard.ingest.submission
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -50,6 +50,8 @@ __all__ = [
     "normalize_chapter99",
     "to_tables",
     "tables_of",
+    "row_spans",
+    "line_spans",
     "from_tables",
 ]
 
@@ -450,6 +452,26 @@ def tables_of(
             row["chapter99"] = _csv(ln.chapter99)
             rows.append(row)
     return pa.Table.from_pylist(heads, schema=ENTRIES), pa.Table.from_pylist(rows, schema=LINES)
+
+
+def row_spans(counts: Iterable[int]) -> list[tuple[int, int]]:
+    """``(start, count)`` of each run of ``counts`` rows laid one after the other.
+
+    >>> row_spans([2, 0, 3])
+    [(0, 2), (2, 0), (2, 3)]
+    """
+    spans = []
+    start = 0
+    for n in counts:
+        spans.append((start, n))
+        start += n
+    return spans
+
+
+def line_spans(entries: Iterable[EntryCreate]) -> list[tuple[int, int]]:
+    """Where each entry's lines are in the lines table of :func:`tables_of` (and in rows
+    computed from it in the same order): ``(start, count)`` per entry, in entry order."""
+    return row_spans(len(entry.lines) for entry in entries)
 
 
 def from_tables(entries: pa.Table, lines: pa.Table) -> list[EntryCreate]:

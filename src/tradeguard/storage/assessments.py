@@ -9,7 +9,7 @@ post-release audit), every transition written to ``entry_events`` with its actor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,31 @@ def _statuses(conn: Connection, numbers: list[str]) -> dict[str, str]:
     return out
 
 
+def path_events(
+    numbers: Iterable[str],
+    start: EntryStatus | None,
+    path: Sequence[EntryStatus],
+    *,
+    actor: str,
+    at: datetime,
+    reasons: Sequence[str],
+) -> list[dict[str, Any]]:
+    """The ``entry_events`` rows of walking ``numbers`` from ``start`` (None: a new entry)
+    through each status of ``path`` in turn, one event per step with its reason."""
+    return [
+        {
+            "entry_number": n,
+            "from_status": frm.value if frm is not None else None,
+            "to_status": to.value,
+            "at": at,
+            "actor": actor,
+            "reason": why,
+        }
+        for n in numbers
+        for frm, to, why in zip([start, *path][:-1], path, reasons, strict=True)
+    ]
+
+
 def _move(
     conn: Connection,
     numbers: list[str],
@@ -55,18 +80,7 @@ def _move(
 ) -> None:
     """Walk ``numbers`` (all in ``path[0]``) along ``path``, one event per step;
     ``released_at`` is stored when the walk releases them at a known time."""
-    events = [
-        {
-            "entry_number": n,
-            "from_status": frm.value,
-            "to_status": to.value,
-            "at": at,
-            "actor": actor,
-            "reason": why,
-        }
-        for n in numbers
-        for frm, to, why in zip(path[:-1], path[1:], reasons, strict=True)
-    ]
+    events = path_events(numbers, path[0], path[1:], actor=actor, at=at, reasons=reasons)
     for part in _chunks(events):
         conn.execute(insert(entry_events), part)
     final = path[-1].value

@@ -147,6 +147,6 @@ def deactivate(
             raise NotFound(f"no user {user_id}")
         conn.execute(delete(api_tokens).where(api_tokens.c.user_id == user_id))
         audit.record(conn, principal, "deactivate", "user", str(user_id))
+        public = _public(conn, conn.execute(select(users).where(users.c.id == user_id)).one())
     db.tokens.clear()  # this worker forgets the user's tokens now, others within seconds
-    with db.connect() as conn:
-        return _public(conn, conn.execute(select(users).where(users.c.id == user_id)).one())
+    return public
