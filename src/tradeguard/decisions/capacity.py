@@ -128,7 +128,7 @@ def fill_capacity(
 
 
 @functools.cache
-def _steps(mandatory_lane: Lane) -> tuple[list[pl.Expr], ...]:
+def _steps(mandatory_lane: Lane) -> tuple[tuple[pl.Expr, ...], ...]:
     """The steps of :func:`fill_capacity` after the sort, for this mandatory lane (built once:
     building them costs more Python time than running them on an API batch).  A column
     computed in the same step is spelled out rather than read back."""
@@ -137,25 +137,25 @@ def _steps(mandatory_lane: Lane) -> tuple[list[pl.Expr], ...]:
     m = pl.col("mandatory")
     mandatory_exams = (m if mandatory_exam else pl.lit(False)).sum().over(over)
     exam_pool = ~m & pl.col("exam_eligible")
-    exams = [
+    exams = (
         mandatory_exams.alias("mandatory_exams"),
         (pl.lit(False) if mandatory_exam else m).sum().over(over).alias("mandatory_reviews"),
         exam_pool.alias("_exam_pool"),
         exam_pool.cast(pl.Int64).cum_sum().over(over).alias("exam_rank"),
         exam_pool.sum().over(over).alias("exam_candidates"),
         (pl.col("exam_capacity") - mandatory_exams).clip(0).alias("_exam_slots"),
-    ]
+    )
     got_exam = pl.col("_exam_pool") & (pl.col("exam_rank") <= pl.col("_exam_slots"))
     review_pool = ~m & ~got_exam & (pl.col("review_eligible") | pl.col("_exam_pool"))
-    reviews = [
+    reviews = (
         got_exam.alias("_got_exam"),
         review_pool.alias("_review_pool"),
         review_pool.cast(pl.Int64).cum_sum().over(over).alias("review_rank"),
         review_pool.sum().over(over).alias("review_candidates"),
         (pl.col("review_capacity") - pl.col("mandatory_reviews")).clip(0).alias("_review_slots"),
-    ]
+    )
     got_review = pl.col("_review_pool") & (pl.col("review_rank") <= pl.col("_review_slots"))
-    lanes = [
+    lanes = (
         pl.when(m)
         .then(pl.lit(mandatory_lane.value))
         .when(pl.col("_got_exam"))
@@ -167,5 +167,5 @@ def _steps(mandatory_lane: Lane) -> tuple[list[pl.Expr], ...]:
         (pl.col("_exam_pool") & ~pl.col("_got_exam")).alias("spilled"),
         pl.when(pl.col("_exam_pool")).then(pl.col("exam_rank")).alias("exam_rank"),
         pl.when(pl.col("_review_pool")).then(pl.col("review_rank")).alias("review_rank"),
-    ]
+    )
     return exams, reviews, lanes

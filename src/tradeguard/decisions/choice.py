@@ -9,7 +9,7 @@ import functools
 
 import polars as pl
 
-from tradeguard.decisions.policy import LanePolicy
+from tradeguard.decisions.policy import ExprKey, LanePolicy
 from tradeguard.domain.codes import Lane
 
 __all__ = ["choose_lane"]
@@ -25,14 +25,7 @@ _INTENSITY = {
 def choose_lane(df: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
     """Add ``lane`` and ``reason_code`` (and ``random_lane``, ``facilitated``) to the entries
     of ``assign_entry_lanes`` once capacity and the sample are decided."""
-    random_lane, facilitated, lane_code = _lane_exprs(
-        tuple(sorted(policy.random_review_trusted)),
-        policy.exam_threshold,
-        policy.review_threshold,
-        policy.audit_threshold,
-        policy.audit_revenue_usd,
-        policy.mandatory_lane,
-    )
+    random_lane, facilitated, lane_code = _lane_exprs(policy.expr_key())
     return df.with_columns(
         random_lane.alias("random_lane"),
         facilitated.alias("facilitated"),
@@ -41,19 +34,15 @@ def choose_lane(df: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
 
 
 @functools.lru_cache(maxsize=16)
-def _lane_exprs(
-    random_review_trusted: tuple[str, ...],
-    exam_threshold: float,
-    review_threshold: float,
-    audit_threshold: float,
-    audit_revenue_usd: float,
-    mandatory_lane: Lane,
-) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def _lane_exprs(key: ExprKey) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """The lane choice's expressions for these policy values (built once: building them costs
     more Python time than evaluating them on an API batch).  The lane reads the random lane
     and the facilitation as expressions, so all three are one frame operation."""
+    exam_threshold, review_threshold = key.exam_threshold, key.review_threshold
+    audit_threshold, audit_revenue_usd = key.audit_threshold, key.audit_revenue_usd
+    mandatory_lane = key.mandatory_lane
     random_lane = (
-        pl.when(pl.col("trusted").is_in(list(random_review_trusted)))
+        pl.when(pl.col("trusted").is_in(list(key.random_review_trusted)))
         .then(pl.lit(Lane.DOCUMENT_REVIEW.value))
         .otherwise(pl.lit(Lane.EXAM.value))
     )

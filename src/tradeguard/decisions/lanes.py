@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from tradeguard.decisions.capacity import fill_capacity
 from tradeguard.decisions.choice import choose_lane
-from tradeguard.decisions.policy import LanePolicy
+from tradeguard.decisions.policy import ExprKey, LanePolicy
 from tradeguard.decisions.reasons import add_reasons
 from tradeguard.decisions.sampling import draw_sample, exposure_name
 from tradeguard.domain.codes import PTI
@@ -87,10 +87,6 @@ _REASON_SEP = "; "
 
 def _mandatory_reasons(a: pl.DataFrame) -> pl.DataFrame:
     """Each entry's distinct mandatory-hold reasons, sorted, joined by ``"; "``."""
-    if "mandatory_reason" not in a.columns:
-        return pl.DataFrame(
-            schema={"entry_number": a.schema["entry_number"], "mandatory_reason": pl.String}
-        )
     # Only the (few) lines with a reason are grouped: cheap on a million lines.
     return (
         a.filter(pl.col("mandatory_reason").is_not_null())
@@ -138,9 +134,11 @@ def entry_partials(assessments: pl.DataFrame) -> pl.DataFrame:
     fix = [pl.col(c).cast(t) for c, t in casts.items() if c in schema and schema[c] != t]
     a = assessments.with_columns(fix) if fix else assessments
     pti_cols = [c for c in PTI_SCORE_COLUMNS if c in a.columns]
-    # A column without a value contributes nothing: most batches have no mandatory reason and
+    # A column absent or without a value contributes nothing: most batches have no mandatory reason and
     # no explained line, and skipping their (empty) joins gives the same columns, all null.
-    no_reason = "mandatory_reason" in a.columns and a["mandatory_reason"].null_count() == a.height
+    no_reason = (
+        "mandatory_reason" not in a.columns or a["mandatory_reason"].null_count() == a.height
+    )
     agg = a.group_by("entry_number").agg(
         pl.col("score").max().alias("score"),
         pl.col("revenue_at_risk_usd").sum().alias("revenue_at_risk_usd"),
@@ -306,20 +304,20 @@ def assign_lanes(
 
 
 @functools.lru_cache(maxsize=16)
-def _priority_exprs(
-    multipliers: tuple[tuple[str, float], ...], exam_threshold: float, review_threshold: float
-) -> list[pl.Expr]:
+def _priority_exprs(key: ExprKey) -> tuple[pl.Expr, ...]:
     """Decision day, trusted multiplier, priority and eligibility: one step, for these policy
     values (built once).  The multiplier is spelled out where it is used, not read back."""
-    mult = pl.col("trusted").replace_strict(dict(multipliers), default=1.0, return_dtype=pl.Float64)
-    return [
+    mult = pl.col("trusted").replace_strict(
+        dict(key.trusted_multiplier), default=1.0, return_dtype=pl.Float64
+    )
+    return (
         pl.col("filed_at").dt.date().alias("decision_day"),
         mult.alias("multiplier"),
         pl.col("revenue_at_risk_usd").fill_null(0.0),
         (pl.col("score") / mult).alias("priority"),
-        (pl.col("score") >= exam_threshold * mult).alias("exam_eligible"),
-        (pl.col("score") >= review_threshold * mult).alias("review_eligible"),
-    ]
+        (pl.col("score") >= key.exam_threshold * mult).alias("exam_eligible"),
+        (pl.col("score") >= key.review_threshold * mult).alias("review_eligible"),
+    )
 
 
 def assign_entry_lanes(
@@ -358,13 +356,7 @@ def assign_entry_lanes(
             c.add("entries", f"... and {missing.height - 20} more entries without context")
         c.raise_if_any(f"{missing.height} assessed entries lack entry data")
 
-    df = df.with_columns(
-        _priority_exprs(
-            tuple(policy.trusted_multiplier.items()),
-            policy.exam_threshold,
-            policy.review_threshold,
-        )
-    )
+    df = df.with_columns(_priority_exprs(policy.expr_key()))
     df = draw_sample(fill_capacity(df, policy, used), policy, seed=seed)
     df = choose_lane(df, policy)
     if explain is not None:

@@ -51,6 +51,26 @@ def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 @dataclass(frozen=True)
+class ExprKey:
+    """What the cached lane expressions read of a policy, as one hashable value.
+
+    The expressions (``choice``, ``lanes``, ``reasons``) cost more to build than to evaluate on
+    an API batch, so they are cached by this key; a ``LanePolicy`` is not hashable (its
+    mappings, and its per-port capacities, which change from filing to filing, are not read
+    by them).  A field read by a cached expression must be here, or another policy would
+    silently get the wrong cached expression.
+    """
+
+    exam_threshold: float
+    review_threshold: float
+    audit_threshold: float
+    audit_revenue_usd: float
+    mandatory_lane: Lane
+    trusted_multiplier: tuple[tuple[str, float], ...]
+    random_review_trusted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LanePolicy:
     """How entries are sent to lanes; every number here is a policy choice a supervisor owns.
 
@@ -161,6 +181,18 @@ class LanePolicy:
                 if v is not None and v < 0:
                     c.add(f"ports.{port}.{what}", "must be >= 0", v)
         c.raise_if_any("invalid lane policy")
+
+    def expr_key(self) -> ExprKey:
+        """The key of the lane expression caches (see :class:`ExprKey`)."""
+        return ExprKey(
+            exam_threshold=self.exam_threshold,
+            review_threshold=self.review_threshold,
+            audit_threshold=self.audit_threshold,
+            audit_revenue_usd=self.audit_revenue_usd,
+            mandatory_lane=self.mandatory_lane,
+            trusted_multiplier=tuple(self.trusted_multiplier.items()),
+            random_review_trusted=tuple(sorted(self.random_review_trusted)),
+        )
 
     def multiplier(self, trusted: str) -> float:
         return float(self.trusted_multiplier.get(trusted, 1.0))

@@ -9,11 +9,13 @@ capacity situation of its port and day when capacity decided.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import polars as pl
 
-from tradeguard.decisions.policy import TRUSTED_LABELS, LanePolicy
+from tradeguard.decisions.policy import TRUSTED_LABELS, ExprKey, LanePolicy
 from tradeguard.domain.codes import PTI_LABELS, Lane
 
 LANE_LABELS = {
@@ -64,23 +66,36 @@ def _where() -> pl.Expr:
     return pl.format("port {} on {}", pl.col("port_code"), pl.col("decision_day"))
 
 
-# what the sentences read of a policy (the key of the expression caches)
-_PolicyValues = tuple[float, float, float, float, Lane]
+class _Sentences(NamedTuple):
+    """The reason of each code (its sentence, plus the random-sample note), what they read."""
+
+    reasons: Mapping[str, pl.Expr]
+    columns: frozenset[str]  # the columns they read (the risk clause's included)
+    risk_codes: frozenset[str]  # the codes whose reason reads the risk clause
 
 
 @functools.lru_cache(maxsize=16)
-def _sentences_for(
-    exam_threshold: float,
-    review_threshold: float,
-    audit_threshold: float,
-    audit_revenue_usd: float,
-    mandatory_lane: Lane,
-) -> dict[str, pl.Expr]:
-    """One sentence expression per reason code (evaluated only on that code's rows).
+def _sentences_for(key: ExprKey) -> _Sentences:
+    """The reasons of every code, evaluated only on that code's rows, and what they read.
 
     Building these expressions costs milliseconds of Python, more than evaluating them on an
-    API batch, so they are built once per combination of the policy values they read.
+    API batch, so they are built once per policy key.
     """
+    sentences = _sentences(key)
+    reasons = {c: _reason(c, sentences) for c in REASON_CODES}
+    read = [*sentences.values(), _risk()]
+    return _Sentences(
+        reasons=MappingProxyType(reasons),
+        columns=frozenset({"reason_code"} | {n for e in read for n in e.meta.root_names()}),
+        risk_codes=frozenset(c for c, e in reasons.items() if _RISK in e.meta.root_names()),
+    )
+
+
+def _sentences(key: ExprKey) -> dict[str, pl.Expr]:
+    """One sentence expression per reason code, and the random-sample note."""
+    exam_threshold, review_threshold = key.exam_threshold, key.review_threshold
+    audit_threshold, audit_revenue_usd = key.audit_threshold, key.audit_revenue_usd
+    mandatory_lane = key.mandatory_lane
     code = pl.col("reason_code")
     lane = pl.col("lane").replace_strict(LANE_LABELS, return_dtype=pl.String)
     trusted = pl.col("trusted").replace_strict(
@@ -217,36 +232,19 @@ def _reason(code: str, sentences: dict[str, pl.Expr]) -> pl.Expr:
 
 
 @functools.lru_cache(maxsize=64)
-def _chained(values: _PolicyValues, codes: tuple[str, ...]) -> pl.Expr:
+def _chained(key: ExprKey, codes: tuple[str, ...]) -> pl.Expr:
     """The reasons of rows with these ``codes`` in one when-chain (only the codes present:
     planning a sentence costs more than formatting it for a few rows)."""
-    sentences = _sentences_for(*values)
+    reasons = _sentences_for(key).reasons
     chain: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     for code in codes:
-        chain = chain.when(pl.col("reason_code") == code).then(_reason(code, sentences))
+        chain = chain.when(pl.col("reason_code") == code).then(reasons[code])
     return chain.otherwise(pl.lit(None, dtype=pl.String))  # type: ignore[no-any-return]
-
-
-@functools.lru_cache(maxsize=16)
-def _columns_read(values: _PolicyValues) -> frozenset[str]:
-    """The columns the sentences read (the risk clause's included)."""
-    sentences = [*_sentences_for(*values).values(), _risk()]
-    return frozenset({"reason_code"} | {n for e in sentences for n in e.meta.root_names()})
 
 
 @functools.cache
 def _risk_column() -> pl.Expr:
     return _risk().alias(_RISK)
-
-
-def _policy_values(policy: LanePolicy) -> _PolicyValues:
-    return (
-        policy.exam_threshold,
-        policy.review_threshold,
-        policy.audit_threshold,
-        policy.audit_revenue_usd,
-        policy.mandatory_lane,
-    )
 
 
 # Up to this many entries one when-chain over the codes formats the reasons: on a few rows,
@@ -266,23 +264,20 @@ def add_reasons(df: pl.DataFrame, policy: LanePolicy) -> pl.DataFrame:
     unknown = present - set(REASON_CODES)
     if unknown:
         raise ValueError(f"no sentence for reason codes {sorted(unknown)}")
-    values = _policy_values(policy)
+    key = policy.expr_key()
     if df.height <= _CHAIN_ROWS:
         codes = tuple(c for c in REASON_CODES if c in present)
-        chain = _chained(values, codes).alias("reason")
-        risked = df.with_columns(_risk_column())
-        if "reason" in df.columns:
-            return risked.with_columns(chain).drop(_RISK)
-        return risked.select(pl.exclude(_RISK), chain)  # one operation for the two
-    sentences = _sentences_for(*values)
-    used = _columns_read(values)
-    narrow = (
-        df.select([c for c in df.columns if c in used and c != _RISK])
-        .with_columns(_risk_column())
-        .with_row_index("_row")
-    )
+        chain = _chained(key, codes).alias("reason")
+        # the risk clause is read by the chain and dropped in the same select
+        return df.with_columns(_risk_column()).select(pl.exclude(_RISK), chain)
+    sentences = _sentences_for(key)
+    narrow = df.select([c for c in df.columns if c in sentences.columns]).with_row_index("_row")
+    # the risk clause only on the rows of codes that read it (``below_threshold``, most rows,
+    # does not)
     parts = [
-        part.select("_row", _reason(code, sentences).alias("reason"))
+        (part.with_columns(_risk_column()) if code in sentences.risk_codes else part).select(
+            "_row", sentences.reasons[code].alias("reason")
+        )
         for (code,), part in narrow.partition_by("reason_code", as_dict=True).items()
         if isinstance(code, str)
     ]

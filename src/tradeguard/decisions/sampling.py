@@ -295,7 +295,6 @@ def _few_strata(
     wanted = {name for dim in policy.strata for name in _READS.get(dim, ("trusted",))}
     picked = {k: e for k, e in dims.items() if e is not None and k in wanted}
     rows = entries.select(**picked).rows(named=True) if picked else [{}] * entries.height
-    sized = "declared_duty_usd" in cols or "value_usd" in cols
     out: list[str] = []
     for r in rows:
         parts: list[Any] = []
@@ -306,8 +305,7 @@ def _few_strata(
             elif dim == "pti_exposure":
                 parts.append(r["pti_exposure"] if "pti_exposure" in cols else "all")
             elif dim == "size_band":
-                band = _size_band(r.get("duty"), r.get("value"), policy)
-                parts.append(band if sized else SIZE_UNKNOWN)
+                parts.append(_size_band(r.get("duty"), r.get("value"), policy))
             else:
                 parts.append(r["trusted"])
         if any(part is None for part in parts):
@@ -326,8 +324,11 @@ _READS = {
 
 def _size_band(duty: float | None, value: float | None, policy: LanePolicy) -> str | None:
     """:func:`size_band_expr` of one entry (the same float operations, in the same order);
-    ``duty`` / ``value`` are None when the frame lacks the column.  None for a NaN size
-    (polars orders NaN above every number, Python below none)."""
+    ``duty`` / ``value`` are None when the frame lacks the column (``SIZE_UNKNOWN`` when it
+    lacks both).  None for a NaN size (polars orders NaN above every number, Python below
+    none)."""
+    if duty is None and value is None:
+        return SIZE_UNKNOWN
     size = 0.0
     if duty is not None:
         size = size + duty
