@@ -1,7 +1,7 @@
 """The small-batch paths of the revenue engine (an API filing: reference tables cut down to its
 lines' HTS numbers, unit factors looked up inside an expression, Chapter 99 headings and AD/CVD
-scope matched in Python, empty steps skipped) price exactly as the plain joins of one big
-frame do."""
+scope matched in Python, empty steps skipped) price the same batches exactly as the plain
+paths do (every table joined whole, every step run)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ def test_small_batches_price_like_the_plain_joins(
     small = pl.concat(
         [compute_duties(df.filter(pl.col("entry_number").is_in(c)), full_ref) for c in chunks]
     )
-    # the plain paths: every table joined whole, the unit factors joined
+    # the plain paths: every table joined whole, the unit factors joined, no step skipped
+    # (the shortcuts for no SPI claim, no AD/CVD scope, no declared case are small-frame only)
     monkeypatch.setattr(frozen, "SMALL_FRAME", -1)
     monkeypatch.setattr(rates, "SMALL_FRAME", -1)
     monkeypatch.setattr(remedies, "SMALL_FRAME", -1)

@@ -81,7 +81,9 @@ def _prepare(lines: Any, on: dt.date | None) -> pl.DataFrame:
     df = pl.from_arrow(lines) if isinstance(lines, pa.Table | pa.RecordBatch) else lines
     if not isinstance(df, pl.DataFrame):
         raise TypeError("lines must be a polars DataFrame or an Arrow table")
-    return df.select(**_prepared(tuple(df.schema.items()), on))
+    # ``on`` only matters without a date of the lines' own: one cached shape either way
+    dated = "date" in df.columns or "filed_at" in df.columns
+    return df.select(**_prepared(tuple(df.schema.items()), None if dated else on))
 
 
 @functools.lru_cache(maxsize=32)
@@ -128,6 +130,8 @@ def _prepared(
         "mode": opt("mode", pl.String()).str.to_lowercase(),
         "entry_type": opt("entry_type", pl.String()).fill_null("01").str.zfill(2),
         "date": date,
+        # the fiscal year (October starts the next one): the fee values' key
+        "fy": (date.dt.year() + (date.dt.month() >= 10).cast(pl.Int32)).cast(pl.Int32),
     }
 
 
@@ -140,30 +144,26 @@ def _fees(df: pl.DataFrame, ref: Reference, carry_forward_fees: bool | None) -> 
     expressions, and the working columns stay (the engine's callers select their output).
     """
     steps = _fee_steps()
-    years = tuple(sorted({_fiscal(d) for d in df["date"].unique().to_list() if d is not None}))
+    years = tuple(sorted(df["fy"].drop_nulls().unique().to_list()))
     # raises ReferenceDataMissing naming the year when it may not be carried forward
     by_year = derived(
         ref.fees,
         ("fee_values", years, carry_forward_fees),
         lambda: _fee_values(ref, years, carry_forward_fees),
     )
-    # one pass for the fiscal year, the MPF base and that year's fee values
+    # one pass for the MPF base and the fiscal year's fee values
     df = df.with_columns(**steps["base"], **by_year)
     # entry level: the base, the clamped fee in cents, and the line that takes the remainder
     df = df.with_columns(**steps["entry"])
     return df.with_columns(**steps["fees"])
 
 
-def _fiscal(day: dt.date) -> int:
-    """The fiscal year of ``day`` (October starts the next one), as ``fy`` computes it."""
-    return day.year + (day.month >= 10)
-
-
 def _fee_values(
     ref: Reference, years: tuple[int, ...], carry_forward_fees: bool | None
 ) -> dict[str, pl.Expr]:
-    """Each fee value as an expression of the line's fiscal year, for the ``years`` listed
-    (built once per set of years: building them costs more than running them)."""
+    """Each fee value as an expression of the line's fiscal year (column ``fy``), for the
+    ``years`` listed (built once per set of years: building them costs more than running
+    them)."""
     values: dict[str, list[tuple[int, Any]]] = {c: [] for c in _FEE_TYPES}
     for fiscal in years:
         fees, provisional = ref.fees.resolve(fiscal, carry_forward_fees)
@@ -176,7 +176,7 @@ def _fee_values(
             ("hmf_rate", fees.hmf_rate),
         ):
             values[name].append((fiscal, value))
-    fy = _fee_steps()["base"]["fy"]
+    fy = pl.col("fy")
     return {
         name: lookup([(fy == year, v) for year, v in found], _FEE_TYPES[name])
         for name, found in values.items()
@@ -212,9 +212,6 @@ def _fee_steps() -> dict[str, dict[str, pl.Expr]]:
     rest = (pl.col("_fee").first() - share.sum()).over("entry_key")
     return {
         "base": {
-            "fy": (
-                pl.col("date").dt.year() + (pl.col("date").dt.month() >= 10).cast(pl.Int32)
-            ).cast(pl.Int32),
             "_mpf_base": pl.when(formal & ~exempt).then(pl.col("value_usd")).otherwise(0.0),
         },
         "entry": {
@@ -280,7 +277,8 @@ def compute_entries(
     df = _compute(_prepare(lines, None), reference, carry_forward_fees)
     kept = [c for c in OUTPUT_COLUMNS if c in lines.columns]
     base = (lines.drop(kept) if kept else lines).hstack(df.select(list(OUTPUT_COLUMNS)))
-    flagged = df["_flagged"].to_list()
+    # whether each line has a problem: only an entry with one is checked for refusal
+    flagged = df.select(_flagged()).to_series().to_list()
     refusals: list[TradeguardError | None] = []
     offset = 0
     for n in sizes:
@@ -362,12 +360,16 @@ def _steps() -> dict[str, dict[str, pl.Expr]]:
             "duty_total": duty,
             "fees_total": fees,
             "problems": pl.when(problems != "").then(problems),
-            # whether the line has a problem (the per-entry refusals of compute_entries)
-            "_flagged": pl.any_horizontal(pl.col(list(_PROBLEM_FIELDS)).is_not_null()),
             "total": (duty + fees).round(2),
             "duty_rate": pl.when(pl.col("value_usd") > 0).then(duty / pl.col("value_usd")),
         },
     }
+
+
+@functools.cache
+def _flagged() -> pl.Expr:
+    """Whether the line has a problem (the per-entry refusals of :func:`compute_entries`)."""
+    return pl.any_horizontal(pl.col(list(_PROBLEM_FIELDS)).is_not_null())
 
 
 def _refuse(df: pl.DataFrame, ref: Reference, offset: int = 0) -> None:

@@ -8,7 +8,7 @@ be priced is refused with every reason) and returns plain values.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import polars as pl
@@ -209,40 +209,20 @@ def price_entries(
             frame, reference, sizes, carry_forward_fees=carry_forward_fees
         )
         # one conversion of the batch to Python (a conversion per entry costs more)
-        rows = priced.select(_LINE_COLUMNS).rows(named=True)
+        priced_rows = priced.select(_LINE_COLUMNS).rows(named=True)
         offset = 0
         for i, n, refused in zip(priced_ix, sizes, refusals, strict=True):
             out[i] = (
-                refused if refused is not None else _duties(entries[i], rows[offset : offset + n])
+                refused
+                if refused is not None
+                else _duties(entries[i], priced_rows[offset : offset + n])
             )
             offset += n
     return [x for x in out if x is not None]
 
 
-# what a priced line's LineDuties reads of the engine's output
-_LINE_COLUMNS = [
-    "line_number",
-    "hts",
-    "origin",
-    "value_usd",
-    "rate_column",
-    "rate_text",
-    "base_duty",
-    "additional_duty",
-    "additional_headings",
-    "additional_rate",
-    "ad_deposit",
-    "cvd_deposit",
-    "adcvd_deposit",
-    "adcvd_applied",
-    "mpf",
-    "hmf",
-    "duty_total",
-    "fees_total",
-    "total",
-    "fee_year",
-    "fee_provisional",
-]
+# what a priced line's LineDuties reads of the engine's output (its fields), and the fee year
+_LINE_COLUMNS = [f.name for f in fields(LineDuties)] + ["fee_year", "fee_provisional"]
 
 
 def _duties(e: EntryInput, priced: list[dict[str, Any]]) -> EntryDuties:

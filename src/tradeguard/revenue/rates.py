@@ -108,8 +108,8 @@ _ALIAS = pl.DataFrame(
 
 
 def _spi_claims(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
-    """Per claiming row: the Special rate it earns (if any) and why a claim fails (``df``
-    has at least one claim)."""
+    """Per claiming row: the Special rate it earns (if any) and why a claim fails (no rows
+    when no line claims a program)."""
     claims = df.filter(pl.col("spi").is_not_null()).select("_row", "hts10", "origin", "date", "spi")
     cand = (
         claims.join(_ALIAS, on="spi", how="left")
@@ -243,9 +243,10 @@ def resolve_rates(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     df = df.join(
         rows_for(lines, "hts10", df["hts10"]), on="hts10", how="left", maintain_order="left"
     )
-    if df["spi"].null_count() == df.height:
-        # no line claims a program (known without a pass): the claims' columns would all be
-        # null, so the choice skips the Special rate and adds only ``problem_spi`` (null)
+    if df.height <= SMALL_FRAME and df["spi"].null_count() == df.height:
+        # none of a few lines claims a program (known without a pass): the claims' columns
+        # would all be null, so the choice skips the Special rate and adds only
+        # ``problem_spi`` (null); a large frame takes the plain steps
         choice = _rate_choice(claimed=False)
     else:
         df = df.join(_spi_claims(df, ref), on="_row", how="left", maintain_order="left")

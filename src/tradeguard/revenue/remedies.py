@@ -1,17 +1,18 @@
 """Chapter 99 additional duties and AD/CVD cash deposits, vectorized over lines.
 
 Both tables describe their scope by HTS prefixes.  Rather than test every line against every
-row, each line is exploded into its first ``n`` digits for every prefix length ``n`` the table
-uses and joined to the prefixes once (twice with origin lists): the same two joins whatever
-the size of the user's table.  The tables are frozen reference data, so the prefix rows are
-prepared once per table (``tradeguard.frozen``).
+row, the prefixes are grouped by length and joined on the line's first ``n`` digits: one join
+per prefix length (two with origin lists) whatever the size of the user's table.  The tables
+are frozen reference data, so the prefix rows are prepared once per table
+(``tradeguard.frozen``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -20,6 +21,8 @@ from tradeguard.reference import Reference
 from tradeguard.revenue.rates import quantity_in
 
 __all__ = ["additional_duties", "adcvd_deposits", "dotted"]
+
+T = TypeVar("T")
 
 
 def dotted(col: str | pl.Expr) -> pl.Expr:
@@ -34,11 +37,12 @@ def dotted(col: str | pl.Expr) -> pl.Expr:
 
 @dataclass(frozen=True)
 class _PrefixRules:
-    """A table's prefix rows, for matching every prefix length in one join."""
+    """A table's prefix rows, split by prefix length (one join per length)."""
 
     lengths: list[int]  # distinct prefix lengths (0: the wildcard ``*``)
-    any_origin: pl.DataFrame | None  # key, prefix, carried: rows for any origin
-    listed: pl.DataFrame | None  # key, prefix, origin, carried: rows for listed origins
+    # per length, in ``lengths`` order: the rows for any origin (key, prefix, carried) and
+    # those for listed origins (key, prefix, origin, carried), None when there are none
+    by_length: list[tuple[pl.DataFrame | None, pl.DataFrame | None]]
     # the same rules for a few lines matched in Python: prefix -> [(table row, origins)],
     # origins None for any origin
     by_prefix: dict[str, list[tuple[int, frozenset[str] | None]]]
@@ -67,20 +71,25 @@ def _prefix_rules(
     rules = rules.with_columns(
         n=pl.when(pl.col("prefix") == "*").then(0).otherwise(pl.col("prefix").str.len_chars())
     )
-    any_origin = rules.filter(pl.col("o") == "*").select(key, "prefix", *carry)
-    listed = rules.filter(pl.col("o") != "*").select(key, "prefix", *carry, origin="o")
+    lengths = sorted(set(rules["n"].to_list()))
+    by_length: list[tuple[pl.DataFrame | None, pl.DataFrame | None]] = []
+    for n in lengths:
+        r = rules.filter(pl.col("n") == n)
+        any_origin = r.filter(pl.col("o") == "*").select(key, "prefix", *carry)
+        listed = r.filter(pl.col("o") != "*").select(key, "prefix", *carry, origin="o")
+        by_length.append(
+            (
+                None if any_origin.is_empty() else any_origin,
+                None if listed.is_empty() else listed,
+            )
+        )
     origins: dict[tuple[int, str], set[str]] = {}
     for row, prefix, o in rules.select("_t", "prefix", "o").rows():
         origins.setdefault((row, prefix), set()).add(o)
     by_prefix: dict[str, list[tuple[int, frozenset[str] | None]]] = {}
     for (row, prefix), found in origins.items():
         by_prefix.setdefault(prefix, []).append((row, None if "*" in found else frozenset(found)))
-    return _PrefixRules(
-        sorted(set(rules["n"].to_list())),
-        None if any_origin.is_empty() else any_origin,
-        None if listed.is_empty() else listed,
-        by_prefix,
-    )
+    return _PrefixRules(lengths, by_length, by_prefix)
 
 
 def _prefix_matches(
@@ -100,9 +109,8 @@ def _prefix_matches(
     listed too; joining on (prefix, origin) keeps the candidate pairs few.  ``table`` must be
     a frozen table: its prefixes are prepared once and kept while it lives.
 
-    Each line is exploded into its prefixes of every length the table uses, so one join (per
-    origin kind) matches them all: a rule's prefix can only equal the line's prefix of its own
-    length (a short HTS number's cut-off prefixes only repeat matches ``unique`` removes).
+    One join per prefix length (and origin kind), on the line's first ``n`` digits: cheaper
+    on a large frame than exploding every line into all its prefixes for a single join.
     """
     rules = _rules(table, key, origin_col, carry)
     out = ["_row", key, *lines, *carry]
@@ -115,15 +123,15 @@ def _prefix_matches(
                 **{c: table.schema[c] for c in carry},
             }
         )
-    h = pl.col("hts10")
-    cut = [h.str.slice(0, n) if n else pl.lit("*") for n in rules.lengths]
     own = [c for c in lines if c != "origin"]
-    exploded = df.select("_row", "origin", *own, prefix=pl.concat_list(cut)).explode("prefix")
+    base = df.select("_row", "hts10", "origin", *own)
     parts = []
-    if rules.any_origin is not None:
-        parts.append(exploded.join(rules.any_origin, on="prefix").select(out))
-    if rules.listed is not None:
-        parts.append(exploded.join(rules.listed, on=["prefix", "origin"]).select(out))
+    for n, (any_origin, listed) in zip(rules.lengths, rules.by_length, strict=True):
+        left = base.with_columns(prefix=pl.col("hts10").str.slice(0, n) if n else pl.lit("*"))
+        if any_origin is not None:
+            parts.append(left.join(any_origin, on="prefix").select(out))
+        if listed is not None:
+            parts.append(left.join(listed, on=["prefix", "origin"]).select(out))
     # the carried columns depend on the line or the table row: one of each pair is enough
     return pl.concat(parts).unique(["_row", key])
 
@@ -190,12 +198,7 @@ def additional_duties(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     matches = _prefix_matches(
         df, table, "_adr", origin_col="origins", lines=("origin", "date"), carry=_ADDITIONAL_TERMS
     )
-    if matches.is_empty():
-        # no line under any heading (most filings): the empty hits of this input shape, once
-        key = ("no_hits", str(matches.schema))
-        hits = derived(frame, key, lambda: _additional_hits(matches))
-    else:
-        hits = _additional_hits(matches)
+    hits = _additional_hits(matches)
     return df.join(hits, on="_row", how="left", maintain_order="left").with_columns(
         pl.col("additional_rate").fill_null(0.0)
     )
@@ -256,26 +259,28 @@ def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
     """
     orders = ref.adcvd.frame
     others, companies, rules = derived(orders, "tables", lambda: _adcvd_tables(ref))
-    shape = str(df.schema)
-    if df.height <= SMALL_FRAME and not _few_in_scope(df, rules):
+    # the shortcuts below save an API batch (a few lines) fixed costs; a large frame takes
+    # the plain steps (and the small-batch test compares the two)
+    few = df.height <= SMALL_FRAME
+    if few and not _few_in_scope(df, rules):
         # no line of a few under an order (most filings): the empty scope of this shape, once
-        empty = df.clear()
-        scope = derived(orders, ("no_scope", shape), lambda: _scope(empty, rules))
+        scope = _on_no_rows(orders, "no_scope", df, lambda empty: _scope(empty, rules))
     else:
         scope = _scope(df, rules)
-    if df["adcvd_cases"].null_count() == df.height:
+    if few and df["adcvd_cases"].null_count() == df.height:
         # no case declared (known without a pass): no declared rows, as the steps below
         # would find, without their four frame operations
-        declared = derived(orders, ("none_declared", shape), lambda: _declared(df.clear()))
+        declared = _on_no_rows(orders, "none_declared", df, _declared)
     else:
         declared = _declared(df)
-    if scope.is_empty() and declared.is_empty():
+    if few and scope.is_empty() and declared.is_empty():
         # no line under an order and no case declared (most filings): the empty per-line
         # results of this input shape, worked out once; joined, they only add null columns
-        nulls = derived(
+        nulls = _on_no_rows(
             orders,
-            ("none", shape),
-            lambda: _no_deposits(_adcvd_rows(df.clear(), scope, declared, others, companies)),
+            "none",
+            df,
+            lambda empty: _no_deposits(_adcvd_rows(empty, scope, declared, others, companies)),
         )
         return df.with_columns(nulls)
     per_row, problem = _adcvd_rows(df, scope, declared, others, companies)
@@ -287,6 +292,17 @@ def adcvd_deposits(df: pl.DataFrame, ref: Reference) -> pl.DataFrame:
         pl.col("cvd_deposit_raw").fill_null(0.0),
         problem_adcvd=pl.coalesce("problem_adcvd", "qty_problem"),
     ).drop("qty_problem")
+
+
+def _on_no_rows(
+    owner: pl.DataFrame, name: str, frame: pl.DataFrame, step: Callable[[pl.DataFrame], T]
+) -> T:
+    """``step`` applied to no rows of ``frame``'s shape (what a step finds for lines that
+    match nothing), worked out once per frozen table ``owner``, ``name`` and schema.
+
+    ``step`` may use other values only when they are the same for every frame of the shape.
+    """
+    return derived(owner, (name, str(frame.schema)), lambda: step(frame.clear()))
 
 
 def _scope(df: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
