@@ -14,6 +14,10 @@ import numpy as np
 import polars as pl
 
 from tests.factories import COUNTRIES, HTS_NUMBERS, PORTS
+from tradeguard.risk.bundle import ScoringBundle
+from tradeguard.risk.dataset import Dataset
+from tradeguard.risk.features import model_matrix
+from tradeguard.risk.score import feature_frame
 from tradeguard.risk.train import TrainParams
 
 # small models: the planted signal needs no more, and the tests stay fast
@@ -120,3 +124,19 @@ def write(tables: dict[str, pl.DataFrame], directory: Path) -> Path:
     for name, df in tables.items():
         df.write_parquet(directory / f"{name}.parquet")
     return directory
+
+
+def hard_rows(bundle: ScoringBundle, split: tuple[Dataset, Dataset]) -> np.ndarray:
+    """The test lines' matrix, and the same rows with missing values, categories the model
+    never saw (large, negative) and extreme numbers, where interpreters tend to differ."""
+    x = model_matrix(feature_frame(split[1].frame, bundle), bundle.spec)
+    rng = np.random.default_rng(7)
+    odd = x.copy()
+    odd[rng.random(odd.shape) < 0.2] = np.nan
+    cats = [i for i, n in enumerate(bundle.models.feature_names) if n.startswith("cat_")]
+    assert cats, "the planted bundle has categorical features"
+    wild = x.copy()
+    for j in cats:
+        wild[:, j] = rng.choice([-1.0, 999.0, 2.0**31, 0.0], size=wild.shape[0])
+    big = x * rng.choice([-1e30, 1e30, 0.0], size=x.shape).astype(np.float32)
+    return np.ascontiguousarray(np.vstack([x, odd, wild, big]), dtype=np.float32)

@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.risk.planted import hard_rows
 from tradeguard.risk import compiled
 from tradeguard.risk.bundle import ScoringBundle
 from tradeguard.risk.dataset import Dataset
-from tradeguard.risk.features import model_matrix
 from tradeguard.risk.model import ModelSet
-from tradeguard.risk.score import feature_frame
 
 
 @pytest.fixture
@@ -29,22 +28,6 @@ def _fresh(models: ModelSet) -> ModelSet:
     return replace(models, compiled={})
 
 
-def _hard_rows(bundle: ScoringBundle, split: tuple[Dataset, Dataset]) -> np.ndarray:
-    """The test lines' matrix, and the same rows with missing values, categories the model
-    never saw (large, negative) and extreme numbers, where interpreters tend to differ."""
-    x = model_matrix(feature_frame(split[1].frame, bundle), bundle.spec)
-    rng = np.random.default_rng(7)
-    odd = x.copy()
-    odd[rng.random(odd.shape) < 0.2] = np.nan
-    cats = [i for i, n in enumerate(bundle.models.feature_names) if n.startswith("cat_")]
-    assert cats, "the planted bundle has categorical features"
-    wild = x.copy()
-    for j in cats:
-        wild[:, j] = rng.choice([-1.0, 999.0, 2.0**31, 0.0], size=wild.shape[0])
-    big = x * rng.choice([-1e30, 1e30, 0.0], size=x.shape).astype(np.float32)
-    return np.ascontiguousarray(np.vstack([x, odd, wild, big]), dtype=np.float32)
-
-
 def _assert_same(a: tuple, b: tuple) -> None:  # type: ignore[type-arg]
     np.testing.assert_allclose(a[0], b[0], rtol=1e-12, atol=1e-12)
     assert a[1].keys() == b[1].keys()
@@ -56,7 +39,7 @@ def _assert_same(a: tuple, b: tuple) -> None:  # type: ignore[type-arg]
 def test_compiled_predictions_equal_lightgbm(
     cache: Path, planted_bundle: ScoringBundle, planted_split: tuple[Dataset, Dataset]
 ) -> None:
-    x = _hard_rows(planted_bundle, planted_split)
+    x = hard_rows(planted_bundle, planted_split)
     plain = _fresh(planted_bundle.models)
     fast = _fresh(planted_bundle.models)
     n = len(fast.boosters())
@@ -98,7 +81,7 @@ def test_switched_off_or_failing_compiler_falls_back_to_lightgbm(
     planted_bundle: ScoringBundle,
     planted_split: tuple[Dataset, Dataset],
 ) -> None:
-    x = _hard_rows(planted_bundle, planted_split)
+    x = hard_rows(planted_bundle, planted_split)
     expected = _fresh(planted_bundle.models).predict(x)
 
     monkeypatch.setenv("TRADEGUARD_COMPILED_MODELS", "0")

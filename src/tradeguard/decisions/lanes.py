@@ -336,7 +336,7 @@ def assign_entry_lanes(
     mandatory, exam and review decisions; random picks are not selected by risk) and returns
     ``entry_number, top_line, top_reason`` for them.  The batch driver uses it to compute
     model contributions only for what officers will open, after the lanes are known, instead
-    of for every line above a score (LightGBM's TreeSHAP costs ~1 ms a line).  Its answer
+    of for every line above a score (TreeSHAP costs tens of microseconds a line).  Its answer
     replaces the reason the assessments carried for those entries.
     """
     ctx = _entry_context(_frame(entries))

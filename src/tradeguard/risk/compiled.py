@@ -17,7 +17,7 @@ file if they are not cached yet; loading a bundle picks up what is cached, so th
 workers use compiled models whenever the machine has them.
 
 Without lleaves (or with ``TRADEGUARD_COMPILED_MODELS=0``) every prediction goes through
-LightGBM, with the same results; TreeSHAP explanations (``pred_contrib``) always do.
+LightGBM, with the same results.  TreeSHAP explanations come from ``risk.treeshap``'s tables.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ import lightgbm as lgb
 import numpy as np
 
 from tradeguard.risk.compiled import CompiledForest, compiled_forest, widen
+from tradeguard.risk.treeshap import TreeShap, tree_shap
 
 __all__ = ["Platt", "ModelSet", "combine", "rules_probability", "NUM_THREADS", "threads_for"]
 
@@ -120,6 +121,8 @@ class ModelSet:
     info: dict[str, Any] = field(default_factory=dict)
     # id(booster) -> its compiled form (``risk.compiled``), filled by ``use_compiled``
     compiled: dict[int, CompiledForest] = field(default_factory=dict, compare=False, repr=False)
+    # id(booster) -> its TreeSHAP tables (``risk.treeshap``; None: too large), built on first use
+    shap: dict[int, TreeShap | None] = field(default_factory=dict, compare=False, repr=False)
 
     def use_compiled(self, *, compile_missing: bool = False) -> int:
         """Predict with the compiled form of every booster that has one cached for this
@@ -164,6 +167,26 @@ class ModelSet:
         else:
             loss = np.full(n, self.revenue_mean)
         return p, per, loss
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """TreeSHAP of the overall booster for each row of ``x``: (rows, features + 1), the
+        expected value last, in log-odds of the uncalibrated model (``pred_contrib``).
+
+        From the booster's TreeSHAP tables, several times faster than LightGBM's recursion with
+        the same values to rounding; LightGBM's ``pred_contrib`` if the tables would be too
+        large (very deep trees)."""
+        booster = self.overall
+        if booster is None:
+            raise ValueError("no overall model to explain")
+        key = id(booster)
+        if key not in self.shap:  # a race builds the same tables twice, harmlessly
+            self.shap[key] = tree_shap(booster)
+        tables = self.shap[key]
+        threads = threads_for(x.shape[0])
+        if tables is not None:
+            return tables.contributions(x, threads)
+        out: np.ndarray = np.asarray(booster.predict(x, pred_contrib=True, num_threads=threads))
+        return out
 
     def boosters(self) -> list[lgb.Booster]:
         """Every booster, for timing bare prediction in benchmarks."""

@@ -3,8 +3,8 @@
 Steps, all vectorised: complete the frame (typed nulls for absent columns), line features,
 time-aware history, targeting rules (points per PTI, mandatory holds), LightGBM models, the
 combination ``1 - (1 - p_model)(1 - p_rules)`` per PTI and overall, revenue at risk, and
-reasons for the lines whose score reaches the bundle's explain threshold (LightGBM
-``pred_contrib`` costs about a millisecond a line, so it is never run for everything).
+reasons for the lines whose score reaches the bundle's explain threshold (TreeSHAP costs
+tens of microseconds a line, ``risk.treeshap``, so it is never run for everything).
 
 Output columns (one row per input line, same order) are the contract with the decisions stage:
 ``entry_number, line_number, score_<pti> (one per PTI), score, revenue_at_risk_usd,
