@@ -411,9 +411,10 @@ def score_files(
         "write_lines": 0.0,
         "lanes": 0.0,
         "explain": 0.0,
-        # in the writer thread, overlapped with the scoring: writing line scores, per-entry
-        # partials and candidate rows (``write_lines`` is what the scoring waited for it)
+        # in worker threads, overlapped with the scoring: per-entry partials and candidate
+        # rows, and writing the line scores (``write_lines`` is what the scoring waited for)
         "finish_chunks_worker": 0.0,
+        "write_lines_worker": 0.0,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -441,11 +442,13 @@ def score_files(
     held_reasons = HeldReasons()
     n_lines = 0
     # I/O overlaps the scoring: one worker reads the next chunk and computes its features
-    # (joins, history, model matrix) while this one is scored, another writes the previous
-    # chunk's scores and aggregates them (Arrow and polars release the GIL; writes stay in order
-    # because each waits for the one before).  The timings of read and write are the time
-    # the scoring loop spent waiting for them.
+    # (joins, history, model matrix) while this one is scored, another aggregates the previous
+    # chunk's scores, and a third writes them (Arrow and polars release the GIL).  Aggregates
+    # and writes each stay in order, one chunk at a time; the last chunk's write goes on while
+    # the lanes are decided.  The timings of read and write are the time the scoring loop
+    # spent waiting for them.
     io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tradeguard-io")
+    writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradeguard-write")
     chunks = read_chunks(source.lines, chunk_size)
     joiner = _EntriesInOrder(entries, status)
 
@@ -456,12 +459,14 @@ def score_files(
         frame = joiner.prepare(chunk)
         return frame, model_features(frame, bundle)
 
-    def finish_chunk(
-        writer: pq.ParquetWriter | pacsv.CSVWriter, feats: pl.DataFrame, parts: Any
-    ) -> None:
-        """Write a scored chunk and keep what the lanes and explanations need of it."""
+    def write_chunk(writer: pq.ParquetWriter | pacsv.CSVWriter, table: pa.Table) -> None:
         t0 = time.perf_counter()
-        writer.write_table(parts.table)
+        writer.write_table(table)
+        timings["write_lines_worker"] += time.perf_counter() - t0
+
+    def finish_chunk(feats: pl.DataFrame, parts: Any) -> None:
+        """Keep what the lanes and explanations need of a scored chunk."""
+        t0 = time.perf_counter()
         keys = pl.from_arrow(parts.table.select(_PARTIAL_COLUMNS))
         assert isinstance(keys, pl.DataFrame)
         # the sampling strata's exposure and size, aggregated in the same pass (same row order)
@@ -476,7 +481,44 @@ def score_files(
         )
         timings["finish_chunks_worker"] += time.perf_counter() - t0
 
-    writing: Future[None] | None = None
+    def explain(held: pl.DataFrame) -> pl.DataFrame:
+        """Pass two: explain the candidate lines of the held entries, write line_reasons.
+
+        Of the candidate lines of each held entry, its best line (what sent it) and its
+        mandatory lines (officers open the rest on request through the API, which explains a
+        whole entry), from the model-matrix and rule-hit rows pass one kept (``HeldReasons``).
+        """
+        t0 = time.perf_counter()
+        lines = held_reasons.select(held)
+        counts["explained_lines"] = lines.height
+        out = held_reasons.explain(bundle, lines)
+        _write_frame(
+            out.select("entry_number", "line_number", "score", "reasons"), paths["line_reasons"]
+        )
+        timings["explain"] += time.perf_counter() - t0
+        return HeldReasons.top_reasons(out)
+
+    def decide() -> pl.DataFrame:
+        """Every entry's lane once all chunks are in, written to ``lanes``."""
+        t = time.perf_counter()
+        scores = finish_entry_scores(pl.concat(partials, how="vertical_relaxed"))
+        context = entries if entries is not None else pl.concat(contexts).unique("entry_number")
+        if entries is not None and status is not None and "trusted_status" not in context.columns:
+            context = context.join(status, on="importer_id", how="left")
+        lanes = assign_entry_lanes(
+            scores,
+            context,
+            policy,
+            seed=seed,
+            decided_at=decided_at or datetime.now(UTC).replace(tzinfo=None),
+            explain=explain,
+        )
+        _write_frame(lanes, paths["lanes"])
+        timings["lanes"] += time.perf_counter() - t - timings["explain"]
+        return lanes
+
+    finishing: Future[None] | None = None
+    written: list[Future[None]] = []
     try:
         t = time.perf_counter()
         reading = io.submit(next_frame)
@@ -495,58 +537,33 @@ def score_files(
             t = time.perf_counter()
             if writer is None:
                 writer = _writer(paths["line_scores"], scored.schema)
-            if writing is not None:
-                writing.result()  # in order: one chunk's output at a time
-            writing = io.submit(finish_chunk, writer, features[0], parts)
+            # one chunk's aggregation and one chunk's write pending at a time, in order
+            if finishing is not None:
+                finishing.result()
+            finishing = io.submit(finish_chunk, features[0], parts)
+            if written:
+                written[-1].result()
+            written.append(writes.submit(write_chunk, writer, scored))
             timings["write_lines"] += time.perf_counter() - t
             n_lines += frame.height
             if on_chunk is not None:
                 on_chunk(frame.height)
             t = time.perf_counter()
         t = time.perf_counter()
-        if writing is not None:
-            writing.result()
+        if finishing is not None:
+            finishing.result()
         timings["write_lines"] += time.perf_counter() - t
+        io.shutdown(wait=True)
+        if not partials:
+            raise ValidationFailed(f"{source.lines}: no lines to score")
+        lanes = decide()  # while the last chunk's scores are written
     finally:
         io.shutdown(wait=True, cancel_futures=True)
+        writes.shutdown(wait=True, cancel_futures=True)
         if writer is not None:
             writer.close()
-    if not partials:
-        raise ValidationFailed(f"{source.lines}: no lines to score")
-
-    def explain(held: pl.DataFrame) -> pl.DataFrame:
-        """Pass two: explain the candidate lines of the held entries, write line_reasons.
-
-        Of the candidate lines of each held entry, its best line (what sent it) and its
-        mandatory lines (TreeSHAP costs ~40 predictions a line; officers open the rest on
-        request through the API, which explains a whole entry), from the model-matrix and
-        rule-hit rows pass one kept (``HeldReasons``).
-        """
-        t0 = time.perf_counter()
-        lines = held_reasons.select(held)
-        counts["explained_lines"] = lines.height
-        out = held_reasons.explain(bundle, lines)
-        _write_frame(
-            out.select("entry_number", "line_number", "score", "reasons"), paths["line_reasons"]
-        )
-        timings["explain"] += time.perf_counter() - t0
-        return HeldReasons.top_reasons(out)
-
-    t = time.perf_counter()
-    scores = finish_entry_scores(pl.concat(partials, how="vertical_relaxed"))
-    context = entries if entries is not None else pl.concat(contexts).unique("entry_number")
-    if entries is not None and status is not None and "trusted_status" not in context.columns:
-        context = context.join(status, on="importer_id", how="left")
-    lanes = assign_entry_lanes(
-        scores,
-        context,
-        policy,
-        seed=seed,
-        decided_at=decided_at or datetime.now(UTC).replace(tzinfo=None),
-        explain=explain,
-    )
-    _write_frame(lanes, paths["lanes"])
-    timings["lanes"] += time.perf_counter() - t - timings["explain"]
+    for f in written:
+        f.result()  # a failed write fails the run
     return ScoringRun(
         lanes=lanes,
         n_lines=n_lines,

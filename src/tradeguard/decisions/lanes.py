@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -359,25 +360,44 @@ def assign_entry_lanes(
     df = df.with_columns(_priority_exprs(policy.expr_key()))
     df = draw_sample(fill_capacity(df, policy, used), policy, seed=seed)
     df = choose_lane(df, policy)
-    if explain is not None:
-        held = df.filter(pl.col("reason_code").is_in(HELD_BY_TARGETING)).select("entry_number")
-        if held.height:
-            got = explain(held).select(
-                "entry_number",
-                pl.col("top_line").cast(pl.Int32).alias("_line"),
-                pl.col("top_reason").cast(pl.String).alias("_reason"),
-            )
-            df = (
-                df.join(got, on="entry_number", how="left")
-                .with_columns(
-                    pl.when(pl.col("_reason").is_not_null())
-                    .then(pl.col("_line"))
-                    .otherwise(pl.col("top_line"))
-                    .alias("top_line"),
-                    pl.coalesce("_reason", "top_reason").alias("top_reason"),
-                )
-                .drop("_line", "_reason")
-            )
-    return add_reasons(df, policy).select(
+    held = df.filter(pl.col("reason_code").is_in(HELD_BY_TARGETING))
+    if explain is None or not held.height:
+        df = add_reasons(df, policy)
+    else:
+        # The explanations run in a worker thread while every entry's reason is formatted
+        # (numpy and polars release the GIL); the held entries' reasons are then formatted
+        # again with their explained top reason.
+        with ThreadPoolExecutor(1, thread_name_prefix="tradeguard-explain") as pool:
+            pending = pool.submit(explain, held.select("entry_number"))
+            df = add_reasons(df, policy)
+            got = pending.result()
+        redone = add_reasons(_explained(held, got), policy)
+        df = df.update(redone.select(_EXPLAINED), on="entry_number", include_nulls=True)
+    return df.select(
         pl.lit(when).alias(c) if c == "decided_at" else pl.col(c) for c in LANE_COLUMNS
+    )
+
+
+# what an explanation changes in a held entry's decision
+_EXPLAINED = ["entry_number", "top_line", "top_reason", "reason"]
+
+
+def _explained(held: pl.DataFrame, got: pl.DataFrame) -> pl.DataFrame:
+    """The held entries with the top line and reason of their explanation (``got``:
+    ``entry_number, top_line, top_reason``), where it gave one."""
+    got = got.select(
+        "entry_number",
+        pl.col("top_line").cast(pl.Int32).alias("_line"),
+        pl.col("top_reason").cast(pl.String).alias("_reason"),
+    )
+    return (
+        held.join(got, on="entry_number", how="left")
+        .with_columns(
+            pl.when(pl.col("_reason").is_not_null())
+            .then(pl.col("_line"))
+            .otherwise(pl.col("top_line"))
+            .alias("top_line"),
+            pl.coalesce("_reason", "top_reason").alias("top_reason"),
+        )
+        .drop("_line", "_reason")
     )
