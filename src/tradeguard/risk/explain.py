@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from tradeguard.risk.rules.ruleset import Reason
 
 __all__ = ["build_reasons", "feature_text"]
+
+_BLOCK = 1024  # rows of contributions computed at a time (one thread each)
 
 
 def feature_text(name: str, value: float, vocab: dict[str, list[str]]) -> str:
@@ -58,35 +61,80 @@ def build_reasons(
 
     Each item is written as ``json.dumps`` writes it (compact separators), but item by item:
     a rule's item is the same text on every line it hits, and a batch run explains thousands
-    of lines, where building dictionaries to dump them cost as much as TreeSHAP itself.
+    of lines, where building dictionaries to dump them cost more than TreeSHAP itself.
     """
     max_reasons = int(bundle.thresholds.get("max_reasons", 5))
     out: dict[int, list[str]] = {int(i): [] for i in rows}
-    if rp.hits is not None:
-        for i, line in zip(rows, rp.hits.reasons(rows), strict=True):
-            out[int(i)].extend(_rule_item(r) for r in line)
-    booster = bundle.models.overall
-    if booster is not None and rows.size:
-        names = bundle.models.feature_names
-        quoted = [json.dumps(n) for n in names]
-        sub = x[rows]
-        contrib = bundle.models.contributions(sub)
-        contrib = contrib[:, : len(names)]  # last column is the bias
-        top = np.argsort(-contrib, axis=1)[:, :max_reasons]
-        picked = np.take_along_axis(contrib, top, axis=1).tolist()
-        values = np.take_along_axis(sub, top, axis=1).tolist()
-        vocab = bundle.spec.vocab
-        for k, i in enumerate(rows):
-            items = out[int(i)]
-            for j, c, v in zip(top[k].tolist(), picked[k], values[k], strict=True):
-                if not c > 0:  # (a NaN would not be JSON either)
-                    break
-                text = json.dumps(feature_text(names[j], v, vocab))
-                items.append(
-                    f'{{"kind":"model","feature":{quoted[j]},"pti":"overall",'
-                    f'"contribution":{round(c, 4)!r},"text":{text}}}'
-                )
+    models = bundle.models
+    sub = x[rows] if models.overall is not None and rows.size else None
+    starts = range(0, rows.size if sub is not None else 0, _BLOCK)
+    # Several blocks: their contributions are computed one after the other in a worker thread
+    # (numpy releases the GIL) while this thread writes the rule items, then each finished
+    # block's items.  One block (an API entry) is computed here, without a thread.
+    pool = ThreadPoolExecutor(1, "tradeguard-shap") if len(starts) > 1 else None
+    try:
+        pending: list[Future[np.ndarray] | None] = [
+            pool.submit(models.contributions, sub[a : a + _BLOCK])
+            if pool and sub is not None
+            else None
+            for a in starts
+        ]
+        if rp.hits is not None:
+            for i, line in zip(rows, rp.hits.reasons(rows), strict=True):
+                out[int(i)].extend(_rule_item(r) for r in line)
+        texts = _FeatureTexts(models.feature_names, bundle.spec.vocab)
+        for a, block in zip(starts, pending, strict=True):
+            assert sub is not None
+            part = sub[a : a + _BLOCK]
+            contrib = block.result() if block is not None else models.contributions(part)
+            contrib = contrib[:, : len(texts.names)]  # last column is the bias
+            top = np.argsort(-contrib, axis=1)[:, :max_reasons]
+            picked = np.take_along_axis(contrib, top, axis=1).tolist()
+            values = np.take_along_axis(part, top, axis=1).tolist()
+            for k, i in enumerate(rows[a : a + _BLOCK]):
+                out[int(i)].extend(texts.items(top[k].tolist(), picked[k], values[k]))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return {i: "[" + ",".join(v) + "]" for i, v in out.items()}
+
+
+class _FeatureTexts:
+    """The JSON of model reason items, as ``json.dumps`` writes them, without building and
+    dumping a dictionary per item (a batch run writes tens of thousands): each feature's
+    constant head once, a category's text once per level, a number's text formatted in place
+    (``.4g`` needs no JSON escaping)."""
+
+    def __init__(self, names: list[str], vocab: dict[str, list[str]]) -> None:
+        self.names, self.vocab = names, vocab
+        self.heads = [
+            f'{{"kind":"model","feature":{json.dumps(n)},"pti":"overall","contribution":'
+            for n in names
+        ]
+        self._number = [json.dumps(f"{n} = ")[:-1] for n in names]  # without the closing "
+        self._seen: dict[tuple[int, float], str] = {}
+
+    def items(
+        self, features: list[int], contributions: list[float], values: list[float]
+    ) -> list[str]:
+        """The items of one line's largest contributions (in that order) while they raise the risk."""
+        out = []
+        for j, c, v in zip(features, contributions, values, strict=True):
+            if not c > 0:  # (a NaN would not be JSON either)
+                break
+            out.append(f'{self.heads[j]}{round(c, 4)!r},"text":{self.json(j, v)}}}')
+        return out
+
+    def json(self, j: int, value: float) -> str:
+        """``json.dumps(feature_text(names[j], value, vocab))``."""
+        name = self.names[j]
+        if name.startswith("cat_") or math.isnan(value):
+            key = (j, value if not math.isnan(value) else -math.inf)
+            text = self._seen.get(key)
+            if text is None:
+                text = self._seen[key] = json.dumps(feature_text(name, value, self.vocab))
+            return text
+        return f'{self._number[j]}{value:.4g}"'
 
 
 @functools.lru_cache(maxsize=4096)
