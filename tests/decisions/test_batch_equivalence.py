@@ -107,7 +107,10 @@ def _reference(
         decided_at=WHEN,
         explain=explain,
     )
-    return {"line_scores": pl.concat(scored), "lanes": lanes, "line_reasons": reasons[0]}
+    held = lanes.filter(pl.col("reason_code").is_in(HELD_BY_TARGETING))["entry_number"]
+    # explained: capacity's targeted holds (a superset); written: the held entries' lines
+    line_reasons = pl.concat(reasons).filter(pl.col("entry_number").is_in(held.implode()))
+    return {"line_scores": pl.concat(scored), "lanes": lanes, "line_reasons": line_reasons}
 
 
 def _uncompiled(bundle: ScoringBundle) -> ScoringBundle:

@@ -216,3 +216,68 @@ def test_capacity_already_used_that_day_is_not_given_again(frames: Callable[...,
     assert assign_lanes(a, e, policy, seed=1, decided_at=WHEN, used=other_day)["lane"][0] == (
         Lane.EXAM.value
     )
+
+
+def test_explanations_start_from_capacitys_targeted_holds(frames: Callable[..., Any]) -> None:
+    """``explain`` is called early with capacity's targeted holds (the entries that compete
+    for capacity decide them alone): a superset of the held entries, since a random pick may
+    take a targeted review's place; only held entries take its answer, and a held entry that
+    the early call missed is explained in a second call."""
+    from tradeguard.decisions import lanes as lanes_module
+    from tradeguard.decisions.lanes import HELD_BY_TARGETING, assign_entry_lanes, entry_scores
+
+    a, e = frames(3_000, score=high, trusted_p=(1.0, 0.0, 0.0))
+    policy = LanePolicy(exam_capacity=5, review_capacity=40, random_rate=0.3)
+    calls: list[set[str]] = []
+
+    def explain(entries: pl.DataFrame) -> pl.DataFrame:
+        calls.append(set(entries["entry_number"]))
+        return entries.select(
+            "entry_number",
+            pl.lit(1, pl.Int32).alias("top_line"),
+            (pl.lit("explained ") + pl.col("entry_number")).alias("top_reason"),
+        )
+
+    def decide() -> pl.DataFrame:
+        return assign_entry_lanes(
+            entry_scores(a), e, policy, seed=3, decided_at=WHEN, explain=explain
+        )
+
+    lanes = decide()
+    plain = assign_entry_lanes(entry_scores(a), e, policy, seed=3, decided_at=WHEN)
+    held = lanes.filter(pl.col("reason_code").is_in(HELD_BY_TARGETING))
+    taken = lanes.filter(
+        (pl.col("reason_code") == "random_sample") & pl.col("entry_number").is_in(list(calls[0]))
+    )
+    assert len(calls) == 1 and calls[0] >= set(held["entry_number"])
+    assert taken.height > 0, "a random pick took a targeted review's place"
+    # each held entry's reason names its own explanation; the taken places' do not
+    mine = pl.col("reason").str.contains("explained ") & pl.col("reason").str.contains(
+        pl.col("entry_number"), literal=True
+    )
+    assert held.select(mine.all()).item()
+    assert not taken["reason"].str.contains("explained ").any()
+    # the lanes and every other column are what they are without explanations
+    cols = [c for c in lanes.columns if c != "reason"]
+    assert lanes.select(cols).equals(plain.select(cols))
+    others = ~pl.col("reason_code").is_in(HELD_BY_TARGETING)
+    assert lanes.filter(others).equals(plain.filter(others))
+
+    # a held entry that the early call did not name is explained in a second call
+    calls.clear()
+    real = lanes_module.fill_capacity
+    first = [True]
+
+    def fewer(df: pl.DataFrame, *args: Any) -> pl.DataFrame:
+        out = real(df, *args)
+        if first.pop() if first else False:  # the early call: drop one targeted hold
+            out = out.filter(pl.col("entry_number") != held["entry_number"][0])
+        return out
+
+    lanes_module.fill_capacity = fewer  # type: ignore[assignment]
+    try:
+        again = decide()
+    finally:
+        lanes_module.fill_capacity = real  # type: ignore[assignment]
+    assert len(calls) == 2 and calls[1] == {held["entry_number"][0]}
+    assert again.equals(lanes)

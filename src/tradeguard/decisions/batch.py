@@ -410,9 +410,10 @@ def score_files(
         "score_batch": 0.0,
         "write_lines": 0.0,
         "lanes": 0.0,
+        # in worker threads, overlapped: explaining (with ``lanes``), per-entry partials and
+        # candidate rows, and writing the line scores (``write_lines`` is what the scoring
+        # waited for)
         "explain": 0.0,
-        # in worker threads, overlapped with the scoring: per-entry partials and candidate
-        # rows, and writing the line scores (``write_lines`` is what the scoring waited for)
         "finish_chunks_worker": 0.0,
         "write_lines_worker": 0.0,
     }
@@ -481,25 +482,25 @@ def score_files(
         )
         timings["finish_chunks_worker"] += time.perf_counter() - t0
 
-    def explain(held: pl.DataFrame) -> pl.DataFrame:
-        """Pass two: explain the candidate lines of the held entries, write line_reasons.
+    explained: list[pl.DataFrame] = []
 
-        Of the candidate lines of each held entry, its best line (what sent it) and its
-        mandatory lines (officers open the rest on request through the API, which explains a
-        whole entry), from the model-matrix and rule-hit rows pass one kept (``HeldReasons``).
+    def explain(held: pl.DataFrame) -> pl.DataFrame:
+        """Pass two: explain the candidate lines of the given entries (capacity's targeted
+        holds: ``assign_entry_lanes`` calls this before the lanes are final).
+
+        Of the candidate lines of each entry, its best line (what sent it) and its mandatory
+        lines (officers open the rest on request through the API, which explains a whole
+        entry), from the model-matrix and rule-hit rows pass one kept (``HeldReasons``).
         """
         t0 = time.perf_counter()
-        lines = held_reasons.select(held)
-        counts["explained_lines"] = lines.height
-        out = held_reasons.explain(bundle, lines)
-        _write_frame(
-            out.select("entry_number", "line_number", "score", "reasons"), paths["line_reasons"]
-        )
+        out = held_reasons.explain(bundle, held_reasons.select(held))
+        explained.append(out.select("entry_number", "line_number", "score", "reasons"))
         timings["explain"] += time.perf_counter() - t0
         return HeldReasons.top_reasons(out)
 
     def decide() -> pl.DataFrame:
-        """Every entry's lane once all chunks are in, written to ``lanes``."""
+        """Every entry's lane once all chunks are in, written to ``lanes``, and the reasons
+        of the held entries' explained lines to ``line_reasons``."""
         t = time.perf_counter()
         scores = finish_entry_scores(pl.concat(partials, how="vertical_relaxed"))
         context = entries if entries is not None else pl.concat(contexts).unique("entry_number")
@@ -513,8 +514,25 @@ def score_files(
             decided_at=decided_at or datetime.now(UTC).replace(tzinfo=None),
             explain=explain,
         )
+        held = lanes.filter(pl.col("reason_code").is_in(HELD))["entry_number"]
+        reasons = (
+            pl.concat(explained, how="vertical_relaxed").filter(
+                pl.col("entry_number").is_in(held.implode())
+            )
+            if explained
+            else pl.DataFrame(
+                schema={
+                    "entry_number": pl.String,
+                    "line_number": pl.Int32,
+                    "score": pl.Float64,
+                    "reasons": pl.String,
+                }
+            )
+        )
+        counts["explained_lines"] = reasons.height
+        _write_frame(reasons, paths["line_reasons"])
         _write_frame(lanes, paths["lanes"])
-        timings["lanes"] += time.perf_counter() - t - timings["explain"]
+        timings["lanes"] += time.perf_counter() - t
         return lanes
 
     finishing: Future[None] | None = None

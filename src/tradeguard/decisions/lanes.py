@@ -333,12 +333,16 @@ def assign_entry_lanes(
 ) -> pl.DataFrame:
     """``assign_lanes`` from entry scores already combined (``finish_entry_scores``).
 
-    ``explain``: called once with the entries held by targeting (``entry_number`` of the
-    mandatory, exam and review decisions; random picks are not selected by risk) and returns
-    ``entry_number, top_line, top_reason`` for them.  The batch driver uses it to compute
-    model contributions only for what officers will open, after the lanes are known, instead
-    of for every line above a score (TreeSHAP costs tens of microseconds a line).  Its answer
-    replaces the reason the assessments carried for those entries.
+    ``explain``: called with entries (``entry_number``) and returns ``entry_number, top_line,
+    top_reason`` for them; its answer replaces the reason the assessments carried for the
+    entries held by targeting (mandatory, exam and review decisions; random picks are not
+    selected by risk).  The batch driver uses it to compute model contributions only for what
+    officers will open instead of for every line above a score.  It is called, in a worker
+    thread, as soon as capacity has chosen the targeted holds, a superset of the held
+    entries (a random pick may take a targeted review's place): those are decided by the
+    entries that compete for capacity alone, so the explanations run while the whole frame's
+    capacity, sample, lanes and reasons are computed.  Should a held entry be missing from
+    that call, ``explain`` is called again with the missing ones.
     """
     ctx = _entry_context(_frame(entries))
     when = decided_at or datetime.now(UTC).replace(tzinfo=None)
@@ -358,24 +362,41 @@ def assign_entry_lanes(
         c.raise_if_any(f"{missing.height} assessed entries lack entry data")
 
     df = df.with_columns(_priority_exprs(policy.expr_key()))
-    df = draw_sample(fill_capacity(df, policy, used), policy, seed=seed)
-    df = choose_lane(df, policy)
-    held = df.filter(pl.col("reason_code").is_in(HELD_BY_TARGETING))
-    if explain is None or not held.height:
-        df = add_reasons(df, policy)
-    else:
-        # The explanations run in a worker thread while every entry's reason is formatted
-        # (numpy and polars release the GIL); the held entries' reasons are then formatted
-        # again with their explained top reason.
-        with ThreadPoolExecutor(1, thread_name_prefix="tradeguard-explain") as pool:
-            pending = pool.submit(explain, held.select("entry_number"))
-            df = add_reasons(df, policy)
-            got = pending.result()
-        redone = add_reasons(_explained(held, got), policy)
-        df = df.update(redone.select(_EXPLAINED), on="entry_number", include_nulls=True)
-    return df.select(
-        pl.lit(when).alias(c) if c == "decided_at" else pl.col(c) for c in LANE_COLUMNS
+    if explain is None:
+        return _lanes(df, policy, seed=seed, used=used).select(_lane_columns(when))
+    # Capacity ranks only the entries that compete for it (mandatory or eligible): on them
+    # alone it chooses the same targeted holds as on the whole frame.
+    competing = pl.col("mandatory") | pl.col("exam_eligible") | pl.col("review_eligible")
+    targeted = (
+        fill_capacity(df.filter(competing), policy, used)
+        .filter(pl.col("targeted_lane").is_not_null())
+        .select("entry_number")
     )
+    with ThreadPoolExecutor(1, thread_name_prefix="tradeguard-explain") as pool:
+        early = pool.submit(explain, targeted) if targeted.height else None
+        df = _lanes(df, policy, seed=seed, used=used)
+        held = df.filter(pl.col("reason_code").is_in(HELD_BY_TARGETING))
+        got = [early.result()] if early is not None else []
+    late = held.select("entry_number").join(targeted, on="entry_number", how="anti")
+    if late.height:
+        got.append(explain(late))
+    if held.height:
+        got_all = pl.concat(got, how="vertical_relaxed")
+        redone = add_reasons(_explained(held.drop("reason"), got_all), policy)
+        df = df.update(redone.select(_EXPLAINED), on="entry_number", include_nulls=True)
+    return df.select(_lane_columns(when))
+
+
+def _lanes(
+    df: pl.DataFrame, policy: LanePolicy, *, seed: int, used: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Capacity, the random sample, the lane and its reason of every entry."""
+    df = draw_sample(fill_capacity(df, policy, used), policy, seed=seed)
+    return add_reasons(choose_lane(df, policy), policy)
+
+
+def _lane_columns(when: datetime) -> list[pl.Expr]:
+    return [pl.lit(when).alias(c) if c == "decided_at" else pl.col(c) for c in LANE_COLUMNS]
 
 
 # what an explanation changes in a held entry's decision
