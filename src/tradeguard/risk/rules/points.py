@@ -1,11 +1,11 @@
 """Rule points, mandatory holds and hit counts per line, summed from the rule-hit matrix.
 
 The matrix has one boolean column per evaluated rule (``RuleSet.evaluate``).  A big frame is
-summed from the Arrow bitmaps of those columns, one block of rows at a time so that the
-accumulators stay in cache: per rule and block one unpack, one multiply, one add (horizontal
-sums in polars allocate a float column per rule and were 4x slower).  A small frame (an API
-filing) is summed from the whole matrix at once, in the same order, so both give the same
-float32 sums.
+summed from the Arrow bitmaps of those columns, sparsely: a rule hits a few lines in a
+thousand, so only the lines whose bits are set (found from the nonzero 64-bit words) get its
+points (a dense sum unpacked and added every bit of every rule: 65 -> ~20 ms for 300 rules on
+250,000 lines).  A small frame (an API filing) is summed from the whole matrix at once, in
+the same order, so both give the same float32 sums.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ POINTS = "rule_points"
 MANDATORY = "rule_mandatory"
 HIT_COUNT = "rule_hit_count"
 
-_BLOCK = 1 << 16  # rows per block: 64 K float32 accumulators per PTI stay in L2
 _SMALL = 4096  # rows summed from the whole matrix at once
 
 
@@ -57,27 +56,28 @@ def summarize(matrix: pl.DataFrame, rules: list[Rule], height: int) -> pl.DataFr
         held = [j for j, r in enumerate(rules) if r.mandatory]
         held_rows: np.ndarray = np.asarray(hits[:, held].any(axis=1))
         return _summary(per_pti, count, held_rows, ptis)
-    mandatory = np.zeros((n + 7) // 8, dtype=np.uint8)
-    bitmaps = [_bitmap(matrix.to_series(j), n) for j in range(len(rules))]
-    nbytes = _BLOCK // 8
-    tmp = np.empty(_BLOCK, dtype=np.float32)
-    for b0 in range(0, (n + 7) // 8, nbytes):
-        r0, r1 = b0 * 8, min(n, (b0 + nbytes) * 8)
-        k = r1 - r0
-        t = tmp[:k]
-        rows = [per_pti[i, r0:r1] for i in range(len(ptis))]
-        c = count[r0:r1]
-        for bits, w, i in zip(bitmaps, weights, slot, strict=True):
-            u = np.unpackbits(bits[b0 : b0 + nbytes], count=k, bitorder="little")
-            np.multiply(u, w, out=t)
-            rows[i] += t
-            c += u
-    for bits, r in zip(bitmaps, rules, strict=True):
-        if r.mandatory:
-            np.bitwise_or(mandatory, bits, out=mandatory)
-    return _summary(
-        per_pti, count, np.unpackbits(mandatory, count=n, bitorder="little").view(bool), ptis
-    )
+    # A big frame: rules hit a few lines in a thousand, so each rule's hits are found from
+    # the nonzero 64-bit words of its Arrow bitmap and only those lines get its points, rule
+    # after rule: every line's float32 sums take the same additions in the same order as
+    # above (adding a zero changes nothing).
+    mandatory = np.zeros(n, dtype=bool)
+    words = np.zeros(-(-n // 64), dtype=np.uint64)
+    as_bytes = words.view(np.uint8)
+    lanes = np.arange(64, dtype=np.int64)
+    for j, (w, i, rule) in enumerate(zip(weights, slot, rules, strict=True)):
+        bits = _bitmap(matrix.to_series(j), n)
+        as_bytes[: bits.size] = bits
+        hot = np.flatnonzero(words)
+        if not hot.size:
+            continue
+        on = np.unpackbits(words[hot].view(np.uint8), bitorder="little").view(bool)
+        rows = (hot[:, None] * 64 + lanes).ravel()[on]
+        rows = rows[rows < n]  # (bits past the last line are not the data's)
+        per_pti[i, rows] += w
+        count[rows] += 1
+        if rule.mandatory:
+            mandatory[rows] = True
+    return _summary(per_pti, count, mandatory, ptis)
 
 
 def _summary(
