@@ -297,10 +297,11 @@ def test_large_frames_encoded_and_blocked_agree_with_small_frames() -> None:
     assert big.hit_ids(rows) == expected
 
 
-def test_big_frames_reuse_compiled_rules_only_when_the_encodings_agree() -> None:
-    """Chunks of a batch reuse the expressions compiled for the first one (they name lookup
-    columns; the tables are rebuilt per chunk); a chunk whose data change an encoding decision
-    is compiled afresh.  Either way the answers equal a fresh rule set's."""
+def test_big_frames_reuse_the_first_chunks_encodings_and_rules() -> None:
+    """Chunks of a batch reuse the encoding decisions and the expressions compiled for the
+    first one (they name lookup columns; the tables are rebuilt per chunk), even a chunk
+    whose own data would have decided otherwise (an encoding changes a test's cost, never
+    its answer): the answers equal a fresh rule set's."""
     from tradeguard.risk.rules import load_starter
 
     rng = np.random.default_rng(9)
@@ -326,14 +327,18 @@ def test_big_frames_reuse_compiled_rules_only_when_the_encodings_agree() -> None
     rules = load_starter()
     first = chunk(["CN", "VN", "DE"], False)
     other_values = chunk(["MY", "HK", "CN", "TH"], False)  # same decisions, other uniques
-    other_decision = chunk(["CN", "VN"], True)  # manufacturer_id no longer worth encoding
+    other_decision = chunk(["CN", "VN"], True)  # manufacturer_id alone: not worth encoding
     rules.evaluate(first)
     (state_key,) = rules._encoded
     compiled = rules._encoded[state_key][0]
-    for df, reused in ((other_values, True), (other_decision, False), (first, False)):
+    assert rules._encoded[state_key][1].encoded["manufacturer_id"]
+    for df in (other_values, other_decision, first):
         got = rules.evaluate(df)
         fresh = load_starter().evaluate(df)
         assert got.summary.equals(fresh.summary)
         assert got.matrix.equals(fresh.matrix)
-        assert (rules._encoded[state_key][0] is compiled) is reused
+        assert rules._encoded[state_key][0] is compiled
+    fresh_state = load_starter()
+    fresh_state.evaluate(other_decision)
+    assert not next(iter(fresh_state._encoded.values()))[1].encoded["manufacturer_id"]
     assert got.summary[POINTS].max() > 0  # type: ignore[operator]

@@ -82,9 +82,16 @@ class DictionaryEncoder:
     def replay(self, state: EncoderState) -> bool:
         """Take the decisions and tests of an earlier frame of the same shape, so that the
         rule expressions compiled then (which name lookup columns, not tables) serve this
-        frame too; False (and nothing changed) when this frame's data decide otherwise."""
-        if any((self._encoding(c) is not None) != enc for c, enc in state.encoded.items()):
-            return False
+        frame too; False when a column it encoded cannot be encoded here.
+
+        The decisions are taken as they are, without judging this frame's distinct values
+        again (the chunks of one file are alike, and an encoding changes the cost of a test,
+        never its answer)."""
+        for column, encoded in state.encoded.items():
+            if column not in self._enc:
+                self._enc[column] = self._encode(column) if encoded else None
+            if (self._enc[column] is not None) != encoded:
+                return False
         by_code = {e.code: e for e in self._enc.values() if e is not None}
         for key, test, name in state.tests:
             self._tests[key] = (by_code[key[0]], test, name)
@@ -114,20 +121,33 @@ class DictionaryEncoder:
         return spec.name
 
     def _encoding(self, column: str) -> _Encoding | None:
-        if column in self._enc:
-            return self._enc[column]
-        enc = None
-        if column in self.frame.columns and self.frame.height >= self.min_rows:
-            s = self.frame[column]
-            if s.dtype == pl.String or isinstance(s.dtype, pl.Categorical | pl.Enum):
-                s = s.cast(pl.String)
-                distinct: int = s.to_frame().select(pl.first().approx_n_unique()).item()
-                if distinct <= MAX_DISTINCT_SHARE * s.len():
-                    code = f"__code_{column}"
-                    self.columns[code], uniques = _dictionary(s, code)
-                    enc = _Encoding(code, pl.DataFrame({column: uniques}))
-        self._enc[column] = enc
-        return enc
+        """The column's encoding, if it is worth one (decided once per frame)."""
+        if column not in self._enc:
+            s = self._string(column)
+            worth = s is not None and (
+                s.to_frame().select(pl.first().approx_n_unique()).item()
+                <= MAX_DISTINCT_SHARE * s.len()
+            )
+            self._enc[column] = self._encode(column) if worth else None
+        return self._enc[column]
+
+    def _string(self, column: str) -> pl.Series | None:
+        """The column as strings, None when it cannot be encoded (absent, not text, or the
+        frame too small)."""
+        if column not in self.frame.columns or self.frame.height < self.min_rows:
+            return None
+        s = self.frame[column]
+        if s.dtype == pl.String or isinstance(s.dtype, pl.Categorical | pl.Enum):
+            return s.cast(pl.String)
+        return None
+
+    def _encode(self, column: str) -> _Encoding | None:
+        s = self._string(column)
+        if s is None:
+            return None
+        code = f"__code_{column}"
+        self.columns[code], uniques = _dictionary(s, code)
+        return _Encoding(code, pl.DataFrame({column: uniques}))
 
 
 def _dictionary(s: pl.Series, code: str) -> tuple[pl.Series, pl.Series]:
