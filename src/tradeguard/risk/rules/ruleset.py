@@ -87,8 +87,13 @@ class RuleHits:
         order = sorted(range(len(self.rules)), key=lambda j: _reason_order(self.rules[j]))
         by_order = [_reason(self.rules[j]) for j in order]
         # rows first, then the columns in reason order in numpy: a frame select of 300
-        # columns by name costs more than the gather itself
-        sub = self.matrix[idx].to_numpy()[:, order]
+        # columns by name costs more than the gather itself; asked for a good share of the
+        # rows (the batch driver's kept candidates), the whole matrix converts for less than
+        # a gather of 300 columns
+        if 4 * idx.size >= self.matrix.height:
+            sub = self.matrix.to_numpy()[idx][:, order]
+        else:
+            sub = self.matrix[idx].to_numpy()[:, order]
         r, c = np.nonzero(sub)  # row-major: per row, columns come out in reason order
         bounds = np.searchsorted(r, np.arange(idx.size + 1))
         return [[by_order[j] for j in c[a:b]] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
