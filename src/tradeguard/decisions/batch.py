@@ -67,6 +67,15 @@ _PARTIAL_COLUMNS = [
 ]
 
 
+# ``line_reasons``: each held entry's explained lines
+_LINE_REASONS = {
+    "entry_number": pl.String,
+    "line_number": pl.Int32,
+    "score": pl.Float64,
+    "reasons": pl.String,
+}
+
+
 def _csv_format() -> pads.CsvFileFormat:
     # Codes such as HTS numbers, ports and entry types must stay strings ("01", "0805..."),
     # and an empty cell is a missing value (a rule's "spi is null" must see it as such).
@@ -522,14 +531,7 @@ def score_files(
                 pl.col("entry_number").is_in(held.implode())
             )
             if explained
-            else pl.DataFrame(
-                schema={
-                    "entry_number": pl.String,
-                    "line_number": pl.Int32,
-                    "score": pl.Float64,
-                    "reasons": pl.String,
-                }
-            )
+            else pl.DataFrame(schema=_LINE_REASONS)
         )
         counts["explained_lines"] = reasons.height
         _write_frame(reasons, paths["line_reasons"])
