@@ -281,3 +281,25 @@ def test_explanations_start_from_capacitys_targeted_holds(frames: Callable[..., 
         lanes_module.fill_capacity = real  # type: ignore[assignment]
     assert len(calls) == 2 and calls[1] == {held["entry_number"][0]}
     assert again.equals(lanes)
+
+
+def test_entry_scores_from_chunks_with_the_split_entries_named(frames: Callable[..., Any]) -> None:
+    """Partial aggregates of chunks cut inside entries combine the same whether the entries
+    that may be split are found by hashing every entry number or named by the caller (the
+    batch driver names the entries at the chunks' edges); naming more than are split is
+    harmless."""
+    from tradeguard.decisions.lanes import entry_partials, finish_entry_scores
+
+    a, _ = frames(2_000)
+    a = a.sort("entry_number", "line_number")
+    cuts = [0, 1_501, 3_333, a.height]
+    chunks = [a.slice(lo, hi - lo) for lo, hi in zip(cuts, cuts[1:], strict=False)]
+    partials = pl.concat([entry_partials(c) for c in chunks], how="vertical_relaxed")
+    edges = pl.Series([k for c in chunks for k in (c["entry_number"][0], c["entry_number"][-1])])
+    split = partials.filter(pl.col("entry_number").is_duplicated())["entry_number"].unique()
+    assert split.len() >= 1  # a chunk boundary falls inside an entry
+    assert set(split) <= set(edges)
+    hashed = finish_entry_scores(partials).sort("entry_number")
+    named = finish_entry_scores(partials, maybe_split=edges).sort("entry_number")
+    assert named.equals(hashed)
+    assert hashed.height == a["entry_number"].n_unique()

@@ -279,12 +279,23 @@ class _EntriesInOrder:
         self.entries, self.status = entries, status
         self.distinct: bool | None = None  # entry numbers distinct (checked on first use)
         self.next = 0  # the entries row where the next chunk's entries should begin
+        # Every chunk so far came in order: an entry's lines are then contiguous in the file,
+        # so only the entries at the chunks' edges can be split over two chunks.
+        self.in_order = True
+        self.edges: list[str] = []
 
     def prepare(self, chunk: pl.DataFrame) -> pl.DataFrame:
         rows = self._rows(chunk) if self.entries is not None and chunk.height else None
         if rows is None:
+            self.in_order = self.in_order and not chunk.height
             return _prepare(chunk, self.entries, self.status)
+        keys = chunk["entry_number"]
+        self.edges += [keys[0], keys[-1]]
         return _prepare(chunk.hstack(rows.get_columns()), None, self.status)
+
+    def split(self) -> pl.Series | None:
+        """The entries that may be split over chunks, None when any may."""
+        return pl.Series("entry_number", self.edges, pl.String) if self.in_order else None
 
     def _rows(self, chunk: pl.DataFrame) -> pl.DataFrame | None:
         """The entry columns of each line of ``chunk`` if its entries come next in order."""
@@ -513,7 +524,9 @@ def score_files(
         """Every entry's lane once all chunks are in, written to ``lanes``, and the reasons
         of the held entries' explained lines to ``line_reasons``."""
         t = time.perf_counter()
-        scores = finish_entry_scores(pl.concat(partials, how="vertical_relaxed"))
+        scores = finish_entry_scores(
+            pl.concat(partials, how="vertical_relaxed"), maybe_split=joiner.split()
+        )
         context = entries if entries is not None else pl.concat(contexts).unique("entry_number")
         if entries is not None and status is not None and "trusted_status" not in context.columns:
             context = context.join(status, on="importer_id", how="left")

@@ -175,16 +175,21 @@ def entry_partials(assessments: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def finish_entry_scores(partials: pl.DataFrame) -> pl.DataFrame:
+def finish_entry_scores(
+    partials: pl.DataFrame, maybe_split: pl.Series | None = None
+) -> pl.DataFrame:
     """Combine partial aggregates (one or more rows per entry) into one row per entry.
 
     Entry score = max line score (one bad line is enough to hold the shipment); revenue at risk
     = sum, rounded to cents (money is rounded at the edges; this also makes the result
     independent of line order); ``top_pti`` = the issue with the highest line score (null when
-    every score is 0).
+    every score is 0).  ``maybe_split``: the entries that may have several rows, when the caller
+    knows them (the batch driver: the entries at the chunks' edges of a file in entry order),
+    which spares hashing every entry number to find them; None: any entry may.
     """
     pti_cols = [c for c in PTI_SCORE_COLUMNS if c in partials.columns]
-    dup = partials["entry_number"].is_duplicated()
+    keys = partials["entry_number"]
+    dup = keys.is_duplicated() if maybe_split is None else keys.is_in(maybe_split.implode())
     if dup.any():
         # Only entries split over several chunks need combining (a few at chunk edges).
         single, split = partials.filter(~dup), partials.filter(dup)
@@ -263,7 +268,7 @@ def _entry_context(entries: pl.DataFrame) -> pl.DataFrame:
     )
     ctx = entries.select(*cols, trusted.alias("trusted"))
     # the context is joined on its entry number: rows already unique (an API batch) stay
-    if ctx["entry_number"].is_duplicated().any():
+    if ctx["entry_number"].n_unique() < ctx.height:
         return ctx.unique("entry_number", keep="first")
     return ctx
 
