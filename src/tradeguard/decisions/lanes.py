@@ -388,7 +388,9 @@ def assign_entry_lanes(
     if held.height:
         got_all = pl.concat(got, how="vertical_relaxed")
         redone = add_reasons(_explained(held.drop("reason"), got_all), policy)
-        df = df.update(redone.select(_EXPLAINED), on="entry_number", include_nulls=True)
+        # the held rows, in their order, take what the explanation changed
+        rows = df.select(pl.col("reason_code").is_in(HELD_BY_TARGETING).arg_true()).to_series()
+        df = df.with_columns(df[c].clone().scatter(rows, redone[c]) for c in _EXPLAINED)
     return df.select(_lane_columns(when))
 
 
@@ -405,7 +407,7 @@ def _lane_columns(when: datetime) -> list[pl.Expr]:
 
 
 # what an explanation changes in a held entry's decision
-_EXPLAINED = ["entry_number", "top_line", "top_reason", "reason"]
+_EXPLAINED = ["top_line", "top_reason", "reason"]
 
 
 def _explained(held: pl.DataFrame, got: pl.DataFrame) -> pl.DataFrame:
@@ -417,7 +419,7 @@ def _explained(held: pl.DataFrame, got: pl.DataFrame) -> pl.DataFrame:
         pl.col("top_reason").cast(pl.String).alias("_reason"),
     )
     return (
-        held.join(got, on="entry_number", how="left")
+        held.join(got, on="entry_number", how="left", maintain_order="left")
         .with_columns(
             pl.when(pl.col("_reason").is_not_null())
             .then(pl.col("_line"))
