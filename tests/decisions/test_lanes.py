@@ -303,3 +303,40 @@ def test_entry_scores_from_chunks_with_the_split_entries_named(frames: Callable[
     named = finish_entry_scores(partials, maybe_split=edges).sort("entry_number")
     assert named.equals(hashed)
     assert hashed.height == a["entry_number"].n_unique()
+
+
+def test_reasons_never_show_a_score_on_the_wrong_side_of_its_threshold(
+    frames: Callable[..., Any],
+) -> None:
+    """Scores just under a threshold read as under it ("0.098 is below the review threshold
+    0.1"; rounded to two decimals they read "0.1 is below ... 0.1"), and a held entry's score
+    reads as at least the threshold it reached."""
+    policy = LanePolicy(**NO_SAMPLE)
+    review, exam = policy.review_threshold, policy.exam_threshold
+
+    def near(rng: np.random.Generator, n: int) -> np.ndarray:
+        centre = rng.choice([review, exam], n)
+        return np.clip(centre + rng.choice([-1e-3, -4e-3, 0.0, 1e-12, -1e-12, 2e-3], n), 0, 1)
+
+    a, e = frames(3_000, score=near, trusted_p=(1.0, 0.0, 0.0))
+    lanes = run(a, e, **NO_SAMPLE)
+    num = r"([0-9]+(?:\.[0-9]+)?)"
+    below = (
+        lanes.filter(pl.col("reason_code") == "below_threshold")
+        .select(
+            pl.col("reason").str.extract_groups(
+                rf"entry score {num} is below the review threshold {num}"
+            )
+        )
+        .unnest("reason")
+    )
+    assert below.height > 100
+    assert (below["1"].cast(pl.Float64) < below["2"].cast(pl.Float64)).all()
+    reached = lanes.filter(pl.col("reason").str.contains("reached the (exam|review) threshold"))
+    shown = reached.select(
+        pl.col("reason").str.extract_groups(
+            rf"entry score {num}.*?reached the (?:exam|review) threshold {num}"
+        )
+    ).unnest("reason")
+    assert shown.height > 20
+    assert (shown["1"].cast(pl.Float64) >= shown["2"].cast(pl.Float64)).all()

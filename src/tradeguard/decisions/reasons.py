@@ -40,6 +40,18 @@ def _num(col: str, digits: int = 2) -> pl.Expr:
     return pl.col(col).round(digits).cast(pl.String)
 
 
+def _score() -> pl.Expr:
+    """The entry score as the sentences show it: the largest number of three decimals (the
+    thresholds' precision) not above it, so that a score under a threshold never reads as
+    equal to it ("0.098 is below the review threshold 0.1", where two rounded decimals said
+    "0.1 ... 0.1"), and one at or above a threshold never reads as under it."""
+    score = pl.col("score")
+    nearest = (score * 1000).round(0) / 1000  # the double closest to that 3-decimal number
+    return (pl.when(nearest <= score).then(nearest).otherwise(nearest - 0.001).round(3)).cast(
+        pl.String
+    )
+
+
 # The risk clause is in most sentences: computed once per row, as a column they read.
 _RISK = "_risk"
 
@@ -55,7 +67,7 @@ def _risk() -> pl.Expr:
     detail = pl.concat_str([pti, line], separator="; ", ignore_nulls=True)
     return pl.concat_str(
         [
-            pl.format("entry score {}", _num("score")),
+            pl.format("entry score {}", _score()),
             pl.when(detail.str.len_chars() > 0).then(pl.format(" ({})", detail)),
         ],
         ignore_nulls=True,
@@ -214,7 +226,7 @@ def _sentences(key: ExprKey) -> dict[str, pl.Expr]:
         ),
         "below_threshold": pl.format(
             "Released: entry score {} is below the review threshold {}.",
-            _num("score"),
+            _score(),
             review_thr,
         ),
         "_also_random": pl.when(pl.col("random_sample") & (code != "random_sample")).then(
