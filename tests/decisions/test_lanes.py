@@ -218,7 +218,9 @@ def test_capacity_already_used_that_day_is_not_given_again(frames: Callable[...,
     )
 
 
-def test_explanations_start_from_capacitys_targeted_holds(frames: Callable[..., Any]) -> None:
+def test_explanations_start_from_capacitys_targeted_holds(
+    frames: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``explain`` is called early with capacity's targeted holds (the entries that compete
     for capacity decide them alone): a superset of the held entries, since a random pick may
     take a targeted review's place; only held entries take its answer, and a held entry that
@@ -265,22 +267,45 @@ def test_explanations_start_from_capacitys_targeted_holds(frames: Callable[..., 
 
     # a held entry that the early call did not name is explained in a second call
     calls.clear()
-    real = lanes_module.fill_capacity
-    first = [True]
-
-    def fewer(df: pl.DataFrame, *args: Any) -> pl.DataFrame:
-        out = real(df, *args)
-        if first.pop() if first else False:  # the early call: drop one targeted hold
-            out = out.filter(pl.col("entry_number") != held["entry_number"][0])
-        return out
-
-    lanes_module.fill_capacity = fewer  # type: ignore[assignment]
-    try:
-        again = decide()
-    finally:
-        lanes_module.fill_capacity = real  # type: ignore[assignment]
-    assert len(calls) == 2 and calls[1] == {held["entry_number"][0]}
+    missed = held["entry_number"][0]
+    real = lanes_module.targeted_holds
+    monkeypatch.setattr(
+        lanes_module,
+        "targeted_holds",
+        lambda *args: real(*args).filter(pl.col("entry_number") != missed),
+    )
+    again = decide()
+    assert len(calls) == 2 and calls[1] == {missed}
     assert again.equals(lanes)
+
+
+def test_targeted_holds_are_capacitys_holds_on_the_whole_frame(
+    frames: Callable[..., Any],
+) -> None:
+    """Capacity decided on the competing entries alone holds the same entries as on all."""
+    from tradeguard.decisions.capacity import fill_capacity, targeted_holds
+
+    rng = np.random.default_rng(5)
+    n = 4_000
+    score = rng.uniform(0, 1, n)
+    entries = pl.DataFrame(
+        {
+            "entry_number": [f"E{i:05d}" for i in range(n)],
+            "port_code": rng.choice(["2704", "1001", "3004"], n),
+            "decision_day": pl.Series([dt.date(2026, 7, d) for d in rng.integers(1, 4, n)]),
+            "priority": score,
+            "revenue_at_risk_usd": rng.uniform(0, 500, n),
+            "mandatory": rng.random(n) < 0.01,
+            "exam_eligible": score >= 0.9,
+            "review_eligible": score >= 0.8,
+        }
+    )
+    for mandatory_lane in (Lane.EXAM, Lane.DOCUMENT_REVIEW):
+        policy = LanePolicy(exam_capacity=5, review_capacity=60, mandatory_lane=mandatory_lane)
+        whole = fill_capacity(entries, policy).filter(pl.col("targeted_lane").is_not_null())
+        alone = targeted_holds(entries, policy)
+        assert 0 < alone.height < entries.filter(pl.col("review_eligible")).height
+        assert set(alone["entry_number"]) == set(whole["entry_number"])
 
 
 def test_entry_scores_from_chunks_with_the_split_entries_named(frames: Callable[..., Any]) -> None:

@@ -15,11 +15,11 @@ from tradeguard.risk.dataset import Dataset
 from tradeguard.risk.treeshap import tree_shap
 
 
-def _same(booster: lgb.Booster, x: np.ndarray, threads: int = 1) -> None:
+def _same(booster: lgb.Booster, x: np.ndarray) -> None:
     tables = tree_shap(booster)
     assert tables is not None
     expected = booster.predict(x, pred_contrib=True)
-    got = tables.contributions(x, threads)
+    got = tables.contributions(x)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
 
@@ -27,13 +27,12 @@ def _same(booster: lgb.Booster, x: np.ndarray, threads: int = 1) -> None:
 def test_equals_lightgbm_on_the_trained_bundle(
     planted_bundle: ScoringBundle, planted_split: tuple[Dataset, Dataset]
 ) -> None:
-    """Missing values, unseen and negative category codes, +-1e30; one and two threads."""
+    """Missing values, unseen and negative category codes, +-1e30; several row blocks."""
     booster = planted_bundle.models.overall
     assert booster is not None
     x = hard_rows(planted_bundle, planted_split)
-    assert x.shape[0] > 2 * treeshap._ROWS  # several row blocks, split between threads
+    assert x.shape[0] > 2 * treeshap._ROWS  # several row blocks
     _same(booster, x)
-    _same(booster, x, threads=2)
     _same(booster, x[:1])
 
 

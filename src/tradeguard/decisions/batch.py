@@ -527,9 +527,8 @@ def score_files(
         scores = finish_entry_scores(
             pl.concat(partials, how="vertical_relaxed"), maybe_split=joiner.split()
         )
+        # (the entries carry the importers' status since they were read)
         context = entries if entries is not None else pl.concat(contexts).unique("entry_number")
-        if entries is not None and status is not None and "trusted_status" not in context.columns:
-            context = context.join(status, on="importer_id", how="left")
         lanes = assign_entry_lanes(
             scores,
             context,

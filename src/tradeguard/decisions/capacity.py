@@ -127,6 +127,21 @@ def fill_capacity(
     return entries[df["_row"]].hstack(df.select(added).get_columns())
 
 
+def targeted_holds(
+    entries: pl.DataFrame, policy: LanePolicy, used: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """``entry_number`` of the entries :func:`fill_capacity` holds (mandatory, exam or
+    review), decided on the entries that compete for capacity alone: the others - neither
+    mandatory nor eligible - are in no queue and change no rank, so the answer is the whole
+    frame's, at the cost of the few percent that compete."""
+    competing = pl.col("mandatory") | pl.col("exam_eligible") | pl.col("review_eligible")
+    return (
+        fill_capacity(entries.filter(competing), policy, used)
+        .filter(pl.col("targeted_lane").is_not_null())
+        .select("entry_number")
+    )
+
+
 @functools.cache
 def _steps(mandatory_lane: Lane) -> tuple[tuple[pl.Expr, ...], ...]:
     """The steps of :func:`fill_capacity` after the sort, for this mandatory lane (built once:

@@ -104,7 +104,7 @@ class HeldReasons:
         rp = RulePoints(
             none, {}, none.astype(bool), none.astype(object), _StackedHits(self.hits, offsets)
         )
-        reasons = build_reasons(bundle, pl.DataFrame(), x, rows, rp) if rows.size else {}
+        reasons = build_reasons(bundle, x, rows, rp) if rows.size else {}
         texts = [reasons[int(i)] for i in rows]
         return lines.drop(_CHUNK, _ROW).with_columns(pl.Series("reasons", texts, pl.String))
 

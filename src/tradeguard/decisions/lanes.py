@@ -40,7 +40,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from tradeguard.decisions.capacity import fill_capacity
+from tradeguard.decisions.capacity import fill_capacity, targeted_holds
 from tradeguard.decisions.choice import choose_lane
 from tradeguard.decisions.policy import ExprKey, LanePolicy
 from tradeguard.decisions.reasons import add_reasons
@@ -369,27 +369,20 @@ def assign_entry_lanes(
     df = df.with_columns(_priority_exprs(policy.expr_key()))
     if explain is None:
         return _lanes(df, policy, seed=seed, used=used).select(_lane_columns(when))
-    # Capacity ranks only the entries that compete for it (mandatory or eligible): on them
-    # alone it chooses the same targeted holds as on the whole frame.
-    competing = pl.col("mandatory") | pl.col("exam_eligible") | pl.col("review_eligible")
-    targeted = (
-        fill_capacity(df.filter(competing), policy, used)
-        .filter(pl.col("targeted_lane").is_not_null())
-        .select("entry_number")
-    )
+    targeted = targeted_holds(df, policy, used)
     with ThreadPoolExecutor(1, thread_name_prefix="tradeguard-explain") as pool:
         early = pool.submit(explain, targeted) if targeted.height else None
         df = _lanes(df, policy, seed=seed, used=used)
-        held = df.filter(pl.col("reason_code").is_in(HELD_BY_TARGETING))
-        got = [early.result()] if early is not None else []
-    late = held.select("entry_number").join(targeted, on="entry_number", how="anti")
-    if late.height:
-        got.append(explain(late))
-    if held.height:
-        got_all = pl.concat(got, how="vertical_relaxed")
-        redone = add_reasons(_explained(held.drop("reason"), got_all), policy)
-        # the held rows, in their order, take what the explanation changed
         rows = df.select(pl.col("reason_code").is_in(HELD_BY_TARGETING).arg_true()).to_series()
+        got = [early.result()] if early is not None else []
+    if rows.len():
+        held = df[rows]
+        late = held.select("entry_number").join(targeted, on="entry_number", how="anti")
+        if late.height:
+            got.append(explain(late))
+        explained = _explained(held.drop("reason"), pl.concat(got, how="vertical_relaxed"))
+        redone = add_reasons(explained, policy)
+        # the held rows, in their order, take what the explanation changed
         df = df.with_columns(df[c].clone().scatter(rows, redone[c]) for c in _EXPLAINED)
     return df.select(_lane_columns(when))
 

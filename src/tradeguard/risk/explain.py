@@ -21,11 +21,10 @@ from __future__ import annotations
 import functools
 import json
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
-import polars as pl
 
 if TYPE_CHECKING:
     from tradeguard.risk.bundle import ScoringBundle
@@ -51,13 +50,9 @@ def feature_text(name: str, value: float, vocab: dict[str, list[str]]) -> str:
 
 
 def build_reasons(
-    bundle: ScoringBundle,
-    feats: pl.DataFrame,
-    x: np.ndarray,
-    rows: np.ndarray,
-    rp: RulePoints,
+    bundle: ScoringBundle, x: np.ndarray, rows: np.ndarray, rp: RulePoints
 ) -> dict[int, str]:
-    """Reasons JSON for each of ``rows`` (positions in ``feats``/``x``).
+    """Reasons JSON for each of ``rows`` (positions in ``x`` and in ``rp``'s rule hits).
 
     Each item is written as ``json.dumps`` writes it (compact separators), but item by item:
     a rule's item is the same text on every line it hits, and a batch run explains thousands
@@ -66,32 +61,29 @@ def build_reasons(
     max_reasons = int(bundle.thresholds.get("max_reasons", 5))
     out: dict[int, list[str]] = {int(i): [] for i in rows}
     models = bundle.models
-    sub = x[rows] if models.overall is not None and rows.size else None
-    starts = range(0, rows.size if sub is not None else 0, _BLOCK)
+    blocks = (
+        [rows[a : a + _BLOCK] for a in range(0, rows.size, _BLOCK)]
+        if models.overall is not None
+        else []
+    )
     # Several blocks: their contributions are computed one after the other in a worker thread
     # (numpy releases the GIL) while this thread writes the rule items, then each finished
     # block's items.  One block (an API entry) is computed here, without a thread.
-    pool = ThreadPoolExecutor(1, "tradeguard-shap") if len(starts) > 1 else None
+    pool = ThreadPoolExecutor(1, "tradeguard-shap") if len(blocks) > 1 else None
     try:
-        pending: list[Future[np.ndarray] | None] = [
-            pool.submit(models.contributions, sub[a : a + _BLOCK])
-            if pool and sub is not None
-            else None
-            for a in starts
-        ]
+        pending = [pool.submit(models.contributions, x[b]) if pool else None for b in blocks]
         if rp.hits is not None:
             for i, line in zip(rows, rp.hits.reasons(rows), strict=True):
                 out[int(i)].extend(_rule_item(r) for r in line)
         texts = _FeatureTexts(models.feature_names, bundle.spec.vocab)
-        for a, block in zip(starts, pending, strict=True):
-            assert sub is not None
-            part = sub[a : a + _BLOCK]
-            contrib = block.result() if block is not None else models.contributions(part)
+        for block, computing in zip(blocks, pending, strict=True):
+            part = x[block]
+            contrib = computing.result() if computing else models.contributions(part)
             contrib = contrib[:, : len(texts.names)]  # last column is the bias
             top = np.argsort(-contrib, axis=1)[:, :max_reasons]
             picked = np.take_along_axis(contrib, top, axis=1).tolist()
             values = np.take_along_axis(part, top, axis=1).tolist()
-            for k, i in enumerate(rows[a : a + _BLOCK]):
+            for k, i in enumerate(block):
                 out[int(i)].extend(texts.items(top[k].tolist(), picked[k], values[k]))
     finally:
         if pool is not None:
@@ -122,10 +114,10 @@ class _FeatureTexts:
         for j, c, v in zip(features, contributions, values, strict=True):
             if not c > 0:  # (a NaN would not be JSON either)
                 break
-            out.append(f'{self.heads[j]}{round(c, 4)!r},"text":{self.json(j, v)}}}')
+            out.append(f'{self.heads[j]}{round(c, 4)!r},"text":{self.text(j, v)}}}')
         return out
 
-    def json(self, j: int, value: float) -> str:
+    def text(self, j: int, value: float) -> str:
         """``json.dumps(feature_text(names[j], value, vocab))``."""
         name = self.names[j]
         if name.startswith("cat_") or math.isnan(value):

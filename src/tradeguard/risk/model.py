@@ -182,9 +182,9 @@ class ModelSet:
         if key not in self.shap:  # a race builds the same tables twice, harmlessly
             self.shap[key] = tree_shap(booster)
         tables = self.shap[key]
-        threads = threads_for(x.shape[0])
         if tables is not None:
-            return tables.contributions(x, threads)
+            return tables.contributions(x)
+        threads = threads_for(x.shape[0])
         out: np.ndarray = np.asarray(booster.predict(x, pred_contrib=True, num_threads=threads))
         return out
 

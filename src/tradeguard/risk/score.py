@@ -167,7 +167,7 @@ def score_parts(
         chosen = np.arange(n)
     else:
         chosen = np.array([], dtype=np.int64)
-    reasons = build_reasons(bundle, feats, x, chosen, rp) if chosen.size else {}
+    reasons = build_reasons(bundle, x, chosen, rp) if chosen.size else {}
     reason_col = np.full(n, None, dtype=object)
     for i, text in reasons.items():
         reason_col[i] = text

@@ -22,8 +22,6 @@ gets no tables (:func:`tree_shap` returns None) and is explained by LightGBM.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,9 +194,9 @@ class TreeShap:
             found, expected = _walk(tree, splits)
             leaves.extend(found)
             self.expected += expected
-        self.size = sum((1 << len(leaf.features)) * len(leaf.features) for leaf in leaves)
-        if self.size > MAX_TABLE:
-            raise OverflowError(f"TreeSHAP tables of {self.size:,} values")
+        size = sum((1 << len(leaf.features)) * len(leaf.features) for leaf in leaves)
+        if size > MAX_TABLE:
+            raise OverflowError(f"TreeSHAP tables of {size:,} values")
         self._splits(splits)
         self._leaves(leaves)
 
@@ -241,18 +239,16 @@ class TreeShap:
             for k, feature in enumerate(leaf.features)
         ]
         slots.sort(key=lambda s: s[0])
-        self.n_leaves = len(leaves)
         self.slot_leaf = np.array([s[1] for s in slots], dtype=np.int64)
-        self.slot_bit = np.array([s[2] for s in slots], dtype=np.int64)
-        self.slot_depth = np.array([len(s[3].features) for s in slots], dtype=np.int64)
-        self.slot_bit32 = self.slot_bit.astype(np.int32)[:, None]
+        bit = np.array([s[2] for s in slots], dtype=np.int64)
+        self.slot_bit = bit.astype(np.int32)[:, None]
+        depth = np.array([len(leaf.features) for leaf in leaves], np.int32)
+        self.leaf_depth = depth[:, None]
+        self.leaf_base = offsets.astype(np.int32)[:, None]
         # per leaf, its slots by bit (padded with a slot that is never met), to add up its
         # pattern of met conditions bit by bit
-        width_d = int(self.slot_depth.max(initial=0))
-        self.leaf_slots = np.full((len(leaves), max(width_d, 1)), len(slots), dtype=np.int64)
-        self.leaf_slots[self.slot_leaf, self.slot_bit] = np.arange(len(slots))
-        self.leaf_base = offsets.astype(np.int32)[:, None]
-        self.leaf_depth = np.array([len(leaf.features) for leaf in leaves], np.int32)[:, None]
+        self.leaf_slots = np.full((len(leaves), max(depth.max(initial=1), 1)), len(slots))
+        self.leaf_slots[self.slot_leaf, bit] = np.arange(len(slots))
         features = np.array([s[0] for s in slots], dtype=np.int64)
         self.feature_starts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]])
         self.slot_features = features[self.feature_starts] if features.size else features
@@ -287,36 +283,17 @@ class TreeShap:
             left[:, self.categorical] = ok & self.members[rows, idx]
         return left
 
-    def contributions(self, x: np.ndarray, threads: int = 1) -> np.ndarray:
-        """(rows, features + 1): each feature's contribution, the expected value last.
-
-        ``threads`` > 1 splits the rows between that many threads (numpy's gathers and sums
-        release the GIL); each row's result is the same either way.
-        """
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """(rows, features + 1): each feature's contribution, the expected value last."""
         x = np.asarray(x, dtype=np.float64)
         out = np.zeros((x.shape[0], self.n_features + 1))
         out[:, -1] = self.expected
-        if not self.slot_leaf.size or not x.shape[0]:
+        if not self.slot_leaf.size:
             return out
-        blocks = range(0, x.shape[0], _ROWS)
-        if threads > 1 and len(blocks) > 1:
-            halves = np.array_split(np.arange(len(blocks)), threads)
-            with ThreadPoolExecutor(threads, thread_name_prefix="tradeguard-shap") as pool:
-                done = [
-                    pool.submit(self._fill, x, out, [blocks[i] for i in part]) for part in halves
-                ]
-                for f in done:
-                    f.result()
-        else:
-            self._fill(x, out, blocks)
-        return out
-
-    def _fill(self, x: np.ndarray, out: np.ndarray, starts: Sequence[int]) -> None:
-        """Write the contributions of the row blocks beginning at ``starts`` into ``out``."""
         # work arrays are (slots, rows): every gather and sum below moves whole rows
         never = np.zeros((1, min(_ROWS, x.shape[0])), dtype=np.int32)
         bounds = [*self.feature_starts.tolist(), self.slot_leaf.size]
-        for start in starts:
+        for start in range(0, x.shape[0], _ROWS):
             block = x[start : start + _ROWS]
             rows = block.shape[0]
             left = self._left(block).T
@@ -329,10 +306,11 @@ class TreeShap:
             for bit in range(1, self.leaf_slots.shape[1]):
                 pattern |= met_int[self.leaf_slots[:, bit]] << bit
             base = self.leaf_base + pattern * self.leaf_depth
-            per_slot = self.table[base[self.slot_leaf] + self.slot_bit32]
+            per_slot = self.table[base[self.slot_leaf] + self.slot_bit]
             sums = out[start : start + rows].T
             for f, a, b in zip(self.slot_features.tolist(), bounds[:-1], bounds[1:], strict=True):
                 sums[f] = per_slot[a:b].sum(axis=0)
+        return out
 
 
 def tree_shap(booster: Any) -> TreeShap | None:

@@ -89,7 +89,7 @@ class DictionaryEncoder:
         never its answer)."""
         for column, encoded in state.encoded.items():
             if column not in self._enc:
-                self._enc[column] = self._encode(column) if encoded else None
+                self._enc[column] = self._encode(column, self._string(column)) if encoded else None
             if (self._enc[column] is not None) != encoded:
                 return False
         by_code = {e.code: e for e in self._enc.values() if e is not None}
@@ -128,7 +128,7 @@ class DictionaryEncoder:
                 s.to_frame().select(pl.first().approx_n_unique()).item()
                 <= MAX_DISTINCT_SHARE * s.len()
             )
-            self._enc[column] = self._encode(column) if worth else None
+            self._enc[column] = self._encode(column, s) if worth else None
         return self._enc[column]
 
     def _string(self, column: str) -> pl.Series | None:
@@ -141,8 +141,8 @@ class DictionaryEncoder:
             return s.cast(pl.String)
         return None
 
-    def _encode(self, column: str) -> _Encoding | None:
-        s = self._string(column)
+    def _encode(self, column: str, s: pl.Series | None) -> _Encoding | None:
+        """The dictionary encoding of ``column`` (``s``: it as strings, see ``_string``)."""
         if s is None:
             return None
         code = f"__code_{column}"

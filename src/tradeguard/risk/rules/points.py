@@ -63,7 +63,7 @@ def summarize(matrix: pl.DataFrame, rules: list[Rule], height: int) -> pl.DataFr
     mandatory = np.zeros(n, dtype=bool)
     words = np.zeros(-(-n // 64), dtype=np.uint64)
     as_bytes = words.view(np.uint8)
-    lanes = np.arange(64, dtype=np.int64)
+    bit_of = np.arange(64, dtype=np.int64)
     for j, (w, i, rule) in enumerate(zip(weights, slot, rules, strict=True)):
         bits = _bitmap(matrix.to_series(j), n)
         as_bytes[: bits.size] = bits
@@ -71,7 +71,7 @@ def summarize(matrix: pl.DataFrame, rules: list[Rule], height: int) -> pl.DataFr
         if not hot.size:
             continue
         on = np.unpackbits(words[hot].view(np.uint8), bitorder="little").view(bool)
-        rows = (hot[:, None] * 64 + lanes).ravel()[on]
+        rows = (hot[:, None] * 64 + bit_of).ravel()[on]
         rows = rows[rows < n]  # (bits past the last line are not the data's)
         per_pti[i, rows] += w
         count[rows] += 1
